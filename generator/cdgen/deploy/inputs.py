@@ -1,0 +1,52 @@
+"""The engine's inputs: one table shared by the command line, the environment and action.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input: ``name`` in action.yml, ``--name`` on the command line, ``CDGEN_NAME`` in
+    the environment. An empty value anywhere means "use the default"."""
+
+    name: str
+    default: str
+    help: str
+    secret: bool = False
+    cli: bool = True
+
+    @property
+    def env(self) -> str:
+        return "CDGEN_" + self.name.upper().replace("-", "_")
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+_KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never from argv"
+
+INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("mode", "deploy", "deploy: roll out a new image; rollback: redeploy an earlier one"),
+    InputSpec("image", "", "image reference with a tag or an @sha256: digest"),
+    InputSpec("namespace", "", "Kubernetes namespace of the Deployment"),
+    InputSpec("deployment", "", "name of the Deployment"),
+    InputSpec("container", "", "container to update (default: the Deployment's name)"),
+    InputSpec("rollout-timeout", "5m", "how long the rollout may take (e.g. 90s, 5m)"),
+    InputSpec("smoke-url", "", "http(s) URL that must answer 200 (empty: no smoke test)"),
+    InputSpec("smoke-retries", "5", "smoke attempts after the first failed one (0-100)"),
+    InputSpec("smoke-interval", "10s", "pause between smoke attempts"),
+    InputSpec("smoke-timeout", "10s", "time limit of one smoke request"),
+    InputSpec("expect-version", "", "text the smoke answer must show (empty: no check)"),
+    InputSpec("kubeconfig-file", "", "kubeconfig file (default: the ambient KUBECONFIG)"),
+    InputSpec("kubeconfig", "", _KUBECONFIG_HELP, secret=True, cli=False),
+    InputSpec("environment", "", "environment name shown in the summary"),
+    InputSpec("commit-time", "", "ISO-8601 time of the deployed commit, for the lead time"),
+)
+
+INPUTS_BY_NAME = {spec.name: spec for spec in INPUTS}

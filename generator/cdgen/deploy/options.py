@@ -1,0 +1,214 @@
+"""Validated options: every input is checked before anything touches the cluster."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.inputs import INPUTS_BY_NAME
+
+# The grammar of github.com/distribution/reference, restricted to what a deploy needs:
+# an optional registry host (with port), a lowercase path, and a tag or a sha256 digest.
+_HOST_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_HOST = rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    r"(?P<tag>:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?P<digest>@sha256:[a-f0-9]{64})?"
+)  # fmt: skip
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(rf"{_DNS_LABEL.pattern}(?:\.{_DNS_LABEL.pattern})*")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}")
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\`{}|^]")
+_ISO_Z = re.compile(r"(.*\d)[Zz]$")
+MAX_ROLLOUT_SECONDS = 6 * 3600
+MAX_SMOKE_SECONDS = 3600
+MAX_RETRIES = 100
+
+
+class InvalidInputsError(Exception):
+    """Raised with every problem found, so the user sees them all at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: str
+    image: str
+    namespace: str
+    deployment: str
+    container: str
+    rollout_timeout: int
+    smoke_url: str
+    smoke_retries: int
+    smoke_interval: int
+    smoke_timeout: int
+    expect_version: str
+    kubeconfig_file: str
+    environment: str
+    commit_time: datetime | None
+    kubeconfig: str = field(default="", repr=False)
+
+
+def _value(raw: dict[str, str], name: str) -> str:
+    value = raw.get(name, "")
+    return value if value != "" else INPUTS_BY_NAME[name].default
+
+
+def _check_image(value: str, problems: list[str]) -> None:
+    match = _IMAGE.fullmatch(value)
+    if not value:
+        problems.append("image: required")
+    elif len(value) > 512 or match is None:
+        problems.append(
+            f"image: {value!r} is not an image reference (registry/path:tag or @sha256:digest)"
+        )
+    elif not match.group("tag") and not match.group("digest"):
+        problems.append(f"image: {value!r} needs a tag or an @sha256: digest")
+
+
+def _check_name(
+    raw: dict[str, str], name: str, pattern: re.Pattern[str], limit: int, problems: list[str]
+) -> str:
+    value = _value(raw, name)
+    if not value:
+        problems.append(f"{name}: required")
+    elif len(value) > limit or not pattern.fullmatch(value):
+        problems.append(
+            f"{name}: {value!r} is not a DNS-1123 name "
+            f"(lowercase letters, digits and '-', at most {limit})"
+        )
+    return value
+
+
+def _check_duration(
+    raw: dict[str, str], name: str, low: int, high: int, problems: list[str]
+) -> int:
+    value = _value(raw, name)
+    seconds = parse_duration(value)
+    if seconds is None or not low <= seconds <= high:
+        problems.append(
+            f"{name}: {value!r} is not a duration from {low}s to {high}s (e.g. 90s, 5m, 1h30m)"
+        )
+        return 0
+    return seconds
+
+
+def _check_retries(raw: dict[str, str], problems: list[str]) -> int:
+    value = _value(raw, "smoke-retries")
+    if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) > MAX_RETRIES:
+        problems.append(f"smoke-retries: {value!r} is not a whole number from 0 to {MAX_RETRIES}")
+        return 0
+    return int(value)
+
+
+def _check_url(value: str, problems: list[str]) -> None:
+    if not value:
+        return
+    parts = urlsplit(value) if not _URL_FORBIDDEN.search(value) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(value) > 2048
+    ):
+        problems.append(f"smoke-url: {value!r} is not an http(s) URL")
+        return
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        problems.append(f"smoke-url: {value!r} has an invalid port")
+
+
+def parse_commit_time(value: str) -> datetime | None:
+    """Parse an ISO-8601 timestamp (``Z`` accepted, as Python 3.9's fromisoformat does not)."""
+    text = _ISO_Z.sub(r"\1+00:00", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)  # noqa: UP017 - datetime.UTC is 3.11+
+    return parsed
+
+
+def _check_text(raw: dict[str, str], name: str, allowed: str, problems: list[str]) -> str:
+    value = _value(raw, name)
+    pattern = _VERSION if name == "expect-version" else _ENVIRONMENT
+    if value and not pattern.fullmatch(value):
+        problems.append(f"{name}: {value!r} may only use letters, digits and {allowed}")
+    return value
+
+
+def _check_commit_time(raw: dict[str, str], problems: list[str]) -> datetime | None:
+    value = _value(raw, "commit-time")
+    if not value:
+        return None
+    parsed = parse_commit_time(value)
+    if parsed is None or len(value) > 64:
+        problems.append(f"commit-time: {value!r} is not an ISO-8601 time")
+        return None
+    return parsed
+
+
+def _check_kubeconfig(raw: dict[str, str], problems: list[str]) -> tuple[str, str]:
+    kubeconfig_file = _value(raw, "kubeconfig-file")
+    kubeconfig = raw.get("kubeconfig", "")
+    if kubeconfig.strip() and kubeconfig_file:
+        problems.append("kubeconfig: give the kubeconfig content or a kubeconfig file, not both")
+    if "\x00" in kubeconfig_file or "\n" in kubeconfig_file:
+        problems.append("kubeconfig-file: not a file name")
+    return kubeconfig_file, kubeconfig if kubeconfig.strip() else ""
+
+
+def parse_options(raw: dict[str, str]) -> Options:
+    """Check every input; raise InvalidInputsError listing all the problems."""
+    problems: list[str] = []
+    mode = _value(raw, "mode")
+    if mode not in ("deploy", "rollback"):
+        problems.append(f"mode: {mode!r} is not 'deploy' or 'rollback'")
+    image = _value(raw, "image")
+    _check_image(image, problems)
+    namespace = _check_name(raw, "namespace", _DNS_LABEL, 63, problems)
+    deployment = _check_name(raw, "deployment", _DNS_SUBDOMAIN, 253, problems)
+    container = _check_name(
+        {"container": _value(raw, "container") or deployment}, "container", _DNS_LABEL, 63, problems
+    )
+    smoke_url = _value(raw, "smoke-url")
+    _check_url(smoke_url, problems)
+    kubeconfig_file, kubeconfig = _check_kubeconfig(raw, problems)
+    options = Options(
+        mode=mode,
+        image=image,
+        namespace=namespace,
+        deployment=deployment,
+        container=container,
+        rollout_timeout=_check_duration(raw, "rollout-timeout", 1, MAX_ROLLOUT_SECONDS, problems),
+        smoke_url=smoke_url,
+        smoke_retries=_check_retries(raw, problems),
+        smoke_interval=_check_duration(raw, "smoke-interval", 0, MAX_SMOKE_SECONDS, problems),
+        smoke_timeout=_check_duration(raw, "smoke-timeout", 1, 600, problems),
+        expect_version=_check_text(raw, "expect-version", "._+- (at most 128)", problems),
+        kubeconfig_file=kubeconfig_file,
+        environment=_check_text(raw, "environment", "space ._/- (at most 100)", problems)
+        or namespace,
+        commit_time=_check_commit_time(raw, problems),
+        kubeconfig=kubeconfig,
+    )
+    if problems:
+        raise InvalidInputsError(problems)
+    return options
+
+
+def lead_time(commit_time: datetime | None, finished: datetime) -> timedelta | None:
+    """Deploy time minus commit time; None when the commit time is unknown or in the future."""
+    if commit_time is None or commit_time > finished:
+        return None
+    return finished - commit_time

@@ -1,0 +1,42 @@
+"""What a run did, as data: the summary and the step outputs are rendered from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DEPLOYED = "deployed"
+ROLLED_BACK = "rolled-back"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    seconds: float
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Outcome:
+    mode: str
+    environment: str
+    image: str
+    result: str = FAILED
+    previous_image: str = ""
+    deployed_image: str = ""
+    reason: str = ""
+    degraded: bool = False
+    manual_commands: list[str] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    smoke: list[tuple[int, bool, str, float]] = field(default_factory=list)
+    smoke_skipped: bool = False
+    finished_at: datetime | None = None
+    commit_time: datetime | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Deploy mode succeeds only when deployed; rollback mode when the image is back."""
+        wanted = DEPLOYED if self.mode == "deploy" else ROLLED_BACK
+        return self.result == wanted

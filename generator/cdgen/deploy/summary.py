@@ -1,0 +1,110 @@
+"""The job summary (Markdown) and the step outputs, rendered from an Outcome."""
+
+from __future__ import annotations
+
+import secrets
+
+from cdgen.deploy.durations import format_seconds
+from cdgen.deploy.options import lead_time
+from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, Outcome
+
+_ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️"}
+
+
+def _cell(text: str) -> str:
+    """Make text safe inside a Markdown table cell."""
+    cleaned = " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return cleaned.replace("<", "&lt;").replace(">", "&gt;") or "—"
+
+
+def _code(text: str) -> str:
+    return f"`{text.replace('`', '')}`" if text else "—"
+
+
+def _lead_time(outcome: Outcome) -> str:
+    if not outcome.succeeded or outcome.finished_at is None:
+        return "— (nothing new went live)"
+    if outcome.commit_time is None:
+        return "— (commit time unknown)"
+    delta = lead_time(outcome.commit_time, outcome.finished_at)
+    if delta is None:
+        return "— (commit time is in the future)"
+    return f"{format_seconds(delta.total_seconds())} (commit at {outcome.commit_time.isoformat()})"
+
+
+def _overview(outcome: Outcome) -> list[str]:
+    verdict = outcome.result + (": the environment may be degraded" if outcome.degraded else "")
+    rows = [
+        ("Environment", _cell(outcome.environment)),
+        ("Mode", outcome.mode),
+        ("Previous image", _code(outcome.previous_image)),
+        ("New image", _code(outcome.image)),
+        ("Live image now", _code(outcome.deployed_image) if outcome.deployed_image else "unknown"),
+        ("Outcome", f"**{_cell(verdict)}**"),
+        ("Lead time", _cell(_lead_time(outcome))),
+    ]
+    if outcome.reason:
+        rows.append(("Reason", _cell(outcome.reason)))
+    return ["| | |", "|---|---|", *(f"| {key} | {value} |" for key, value in rows)]
+
+
+def _phases(outcome: Outcome) -> list[str]:
+    lines = ["", "### Phases", "", "| Phase | Duration | Result |", "|---|---|---|"]
+    for phase in outcome.phases:
+        result = ("✅ " if phase.ok else "❌ ") + _cell(phase.detail)
+        lines.append(f"| {_cell(phase.name)} | {format_seconds(phase.seconds)} | {result} |")
+    return lines
+
+
+def _smoke(outcome: Outcome) -> list[str]:
+    lines = ["", "### Smoke test", ""]
+    if outcome.smoke_skipped:
+        return [*lines, "No smoke test: `smoke-url` is empty."]
+    if not outcome.smoke:
+        return [*lines, "Not run."]
+    lines += ["| Attempt | Result | Duration |", "|---|---|---|"]
+    for number, ok, detail, seconds in outcome.smoke:
+        lines.append(
+            f"| {number} | {'✅' if ok else '❌'} {_cell(detail)} | {format_seconds(seconds)} |"
+        )
+    return lines
+
+
+def _degraded(outcome: Outcome) -> list[str]:
+    if not outcome.degraded:
+        return []
+    commands = "\n".join(outcome.manual_commands)
+    return [
+        "",
+        "> [!CAUTION]",
+        "> **The automatic rollback failed: the environment may be degraded.** Run by hand:",
+        "",
+        "```sh",
+        commands,
+        "```",
+    ]
+
+
+def render_summary(outcome: Outcome) -> str:
+    icon = _ICONS.get(outcome.result, "❌")
+    title = f"## {icon} cdgen {outcome.mode}: {_cell(outcome.environment)}: {outcome.result}"
+    lines = [
+        title,
+        "",
+        *_overview(outcome),
+        *_degraded(outcome),
+        *_phases(outcome),
+        *_smoke(outcome),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_outputs(outcome: Outcome) -> str:
+    """Step outputs in the multi-line ``name<<DELIMITER`` form, which no value can break."""
+    values = {
+        "result": outcome.result,
+        "previous-image": outcome.previous_image,
+        "deployed-image": outcome.deployed_image,
+    }
+    delimiter = f"CDGEN_{secrets.token_hex(16)}"
+    return "".join(f"{name}<<{delimiter}\n{value}\n{delimiter}\n" for name, value in values.items())
