@@ -1,7 +1,208 @@
-"""Command line (placeholder until the core lands)."""
+"""The command line: parses switches, calls the core, prints, maps errors to exit codes.
+
+Exit codes: 0 ok; 1 invalid descriptor, drift or failed deploy; 2 usage; 3 unexpected error;
+130 interrupted.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
 
-def main() -> None:
-    raise SystemExit(0)
+import typer
+
+from cdgen import __version__
+from cdgen.errors import CdgenError, DescriptorError, UsageError
+
+app = typer.Typer(
+    name="cdgen",
+    help="Generate a hardened continuous-deployment pipeline for GitHub Actions from cdgen.yml.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="The descriptor to read.", show_default=True),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Directory the files are generated under. Default: the descriptor's directory.",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cdgen {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version),
+    ] = False,
+) -> None:
+    """Generate a hardened continuous-deployment pipeline for GitHub Actions from cdgen.yml."""
+
+
+@app.command()
+def validate(config: ConfigOption = Path("cdgen.yml")) -> int:
+    """Check the descriptor and report every problem with its line and column."""
+    from cdgen.descriptor import read_descriptor
+    from cdgen.validate import validate_document
+
+    doc = read_descriptor(config, _shown(config))
+    validate_document(doc)
+    typer.echo(f"{doc.path}: valid")
+    return 0
+
+
+@app.command()
+def generate(
+    config: ConfigOption = Path("cdgen.yml"),
+    output: OutputOption = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report drift, like `cdgen check`.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite hand-edited files and files cdgen did not write."),
+    ] = False,
+) -> int:
+    """Write the workflows; refuses to overwrite hand-edited files without --force."""
+    if check:
+        return _check(config, output)
+    from cdgen.generate import Target, is_up_to_date
+
+    target = Target(config, output or config.parent)
+    if not force and is_up_to_date(target):
+        typer.echo(f"cdgen: generated files are up to date with {target.source}")
+        return 0
+    from cdgen.generate import render_target
+    from cdgen.workspace import apply_plan, iter_changed, plan_changes
+
+    rendered = render_target(target)
+    plan = plan_changes(target.root, rendered.files)
+    if plan.conflicts and not force:
+        for finding in plan.conflicts:
+            _error(f"{_shown(target.root / finding.path)}: {finding.message}")
+        _error("refusing to overwrite; move your changes into cdgen.yml or rerun with --force")
+        return 1
+    apply_plan(plan)
+    for note in rendered.notes:
+        _warn(note)
+    for rel, what in iter_changed(plan):
+        typer.echo(f"{what} {_shown(target.root / rel)}")
+    typer.echo(f"cdgen: {len(rendered.files)} files generated from {target.source}")
+    return 0
+
+
+@app.command()
+def check(config: ConfigOption = Path("cdgen.yml"), output: OutputOption = None) -> int:
+    """Fail (exit 1) with a diff when generated files are stale, edited, missing or orphaned."""
+    return _check(config, output)
+
+
+def _check(config: Path, output: Path | None) -> int:
+    from cdgen.generate import Target, is_up_to_date
+
+    target = Target(config, output or config.parent)
+    if is_up_to_date(target):
+        typer.echo(f"cdgen: generated files are up to date with {target.source}")
+        return 0
+    from cdgen.generate import render_target
+    from cdgen.workspace import plan_changes
+
+    plan = plan_changes(target.root, render_target(target).files)
+    if not plan.findings:
+        typer.echo(f"cdgen: generated files are up to date with {target.source}")
+        return 0
+    for finding in plan.findings:
+        typer.echo(f"{_shown(target.root / finding.path)}: {finding.message}", err=True)
+    for finding in plan.findings:
+        typer.echo(finding.diff, nl=False)
+    _error("generated files differ; run `cdgen generate` (with --force for edited files)")
+    return 1
+
+
+@app.command()
+def schema() -> int:
+    """Print the descriptor's JSON schema."""
+    from cdgen.resources import read_schema_text
+
+    typer.echo(read_schema_text(), nl=False)
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _error(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        typer.echo(f"::warning title=cdgen::{message}")
+
+
+def _report(error: CdgenError) -> None:
+    if isinstance(error, DescriptorError):
+        for v in error.violations:
+            typer.echo(str(v), err=True)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            for v in error.violations:
+                typer.echo(f"::error file={v.path},line={v.line},col={v.column}::{v.message}")
+        count = len(error.violations)
+        typer.echo(f"cdgen: {count} problem{'s' if count != 1 else ''} found", err=True)
+        return
+    _error(str(error))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (the console script exits with it)."""
+    try:
+        result = app(args=argv, prog_name="cdgen", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("cdgen: interrupted", err=True)
+        return 130
+    except UsageError as error:
+        _error(str(error))
+        return 2
+    except CdgenError as error:
+        _report(error)
+        return 1
+    except Exception as error:  # the last line of defence maps to exit 3
+        code, show = getattr(error, "exit_code", None), getattr(error, "show", None)
+        if isinstance(code, int) and callable(show):  # click's usage and parameter errors
+            show()
+            return code
+        if os.environ.get("CDGEN_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(f"cdgen: unexpected error: {type(error).__name__}: {error}", err=True)
+        typer.echo("Please report this with the command you ran.", err=True)
+        return 3
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

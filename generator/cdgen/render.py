@@ -1,0 +1,98 @@
+"""Rendering the pipeline model into the text of each generated file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cdgen.model import Environment, Pipeline
+from cdgen.pins import pin
+from cdgen.resources import read_template
+
+if TYPE_CHECKING:
+    import jinja2
+
+# Generated file (relative to the output root) -> template rendering it.
+OUTPUTS: dict[str, str] = {
+    ".github/workflows/cd.yml": "cd.yml.j2",
+    ".github/workflows/ci.yml": "ci.yml.j2",
+    ".github/workflows/rollback.yml": "rollback.yml.j2",
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One environment's place in cd.yml: what it waits for and what it deploys."""
+
+    env: Environment
+    manual: bool
+    source: str
+    needs: tuple[str, ...]
+    image: str
+    commit: str
+
+
+def render_pipeline(pipeline: Pipeline) -> dict[str, str]:
+    """Every generated file's body (without the cdgen header), keyed by relative path."""
+    env = _environment()
+    context = {"pipeline": pipeline, "action": pipeline.action, "stages": plan_stages(pipeline)}
+    return {path: env.get_template(name).render(context) for path, name in sorted(OUTPUTS.items())}
+
+
+def plan_stages(pipeline: Pipeline) -> list[Stage]:
+    stages: list[Stage] = []
+    previous: Environment | None = None
+    for env in pipeline.environments:
+        if env.approval == "manual":
+            stages.append(
+                Stage(
+                    env,
+                    manual=True,
+                    source="promotion",
+                    needs=("promotion",),
+                    image=gh("needs.promotion.outputs.image"),
+                    commit=gh("needs.promotion.outputs.commit"),
+                )
+            )
+            continue
+        needs = ["build"]
+        if previous is not None:
+            needs.append(f"deploy-{previous.name}")
+            if previous.e2e:
+                needs.append(f"e2e-{previous.name}")
+        image = gh("needs.build.outputs.image") + "@" + gh("needs.build.outputs.digest")
+        stages.append(Stage(env, False, "build", tuple(needs), image, gh("github.sha")))
+        previous = env
+    return stages
+
+
+def gh(expression: str) -> str:
+    """A GitHub Actions expression; templates never write `${{` themselves."""
+    return "${{ " + expression + " }}"
+
+
+def uses(repository: str) -> str:
+    """A `uses:` value pinned to a full commit SHA, with its release tag as a comment."""
+    p = pin(repository)
+    return f"{p.uses} # {p.tag}"
+
+
+def quote(value: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML 1.2)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(read_template),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - output is YAML, every user value goes through quote()
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(gh=gh, uses=uses, q=quote)
+    return env

@@ -1,0 +1,44 @@
+"""Package data (templates, schema) read through importlib.resources."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+SCHEMA_FILE = "cdgen.schema.json"
+
+
+def _root() -> Traversable:
+    return files("cdgen")
+
+
+def read_schema_text() -> str:
+    return _root().joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(read_schema_text())
+    return schema
+
+
+def read_template(name: str) -> str:
+    return _root().joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def template_names() -> list[str]:
+    return sorted(t.name for t in _root().joinpath("templates").iterdir() if t.name.endswith(".j2"))
+
+
+@cache
+def fingerprint() -> str:
+    """A digest of everything packaged that shapes generated output (templates, schema)."""
+    digest = hashlib.sha256()
+    for name in template_names():
+        digest.update(name.encode() + b"\0" + read_template(name).encode() + b"\0")
+    digest.update(read_schema_text().encode())
+    return digest.hexdigest()

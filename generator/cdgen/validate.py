@@ -1,0 +1,159 @@
+"""Validation of a parsed descriptor: every violation at once, with positions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cdgen.descriptor import Document, PathItem
+from cdgen.errors import DescriptorError, Violation
+from cdgen.resources import load_schema
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "number": "a number",
+}
+
+
+_MESSAGES = {
+    "minItems": "must have at least {} item(s)",
+    "maxItems": "must have at most {} items",
+    "minLength": "must not be empty",
+    "maxLength": "must be at most {} characters",
+    "minimum": "must be at least {}",
+    "maximum": "must be at most {}",
+    "uniqueItems": "must not repeat an item",
+    "const": "must be {!r}",
+}
+
+
+def validate_document(doc: Document) -> None:
+    """Raise DescriptorError listing every violation; return when the descriptor is valid."""
+    violations = sorted(set(find_violations(doc)))
+    if violations:
+        raise DescriptorError(violations)
+
+
+def find_violations(doc: Document) -> Iterator[Violation]:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema())
+    for error in validator.iter_errors(doc.data):
+        yield from _explain(doc, error)
+    yield from _check_environments(doc)
+
+
+def _explain(doc: Document, error: ValidationError) -> Iterator[Violation]:
+    where = list(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        yield from _unknown_keys(doc, where, error)
+        return
+    if kind == "required":
+        required: Any = error.validator_value
+        instance: Any = error.instance
+        for name in required:
+            if name not in instance:
+                yield _at(doc, where, f"missing required key '{name}'", key=bool(where))
+        return
+    yield _at(doc, where, f"{_describe(error)}{_got(error.instance)}")
+
+
+def _describe(error: ValidationError) -> str:
+    schema: Any = error.schema
+    custom = schema.get("x-error") if isinstance(schema, dict) else None
+    kind, expected = error.validator, error.validator_value
+    if kind == "type":
+        return f"must be {_TYPE_NAMES.get(str(expected), str(expected))}"
+    if custom and kind in {"pattern", "const", "enum", "minLength"}:
+        return str(custom)
+    if kind == "enum":
+        options: Any = expected
+        return "must be one of: " + ", ".join(str(v) for v in options)
+    template = _MESSAGES.get(str(kind))
+    if template:
+        return template.format(expected)
+    return str(custom or error.message)
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    shown = repr(value) if isinstance(value, str) else _yaml_literal(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f" (got {shown})"
+
+
+def _yaml_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _unknown_keys(
+    doc: Document, where: list[PathItem], error: ValidationError
+) -> Iterator[Violation]:
+    schema: Any = error.schema
+    instance: Any = error.instance
+    allowed = sorted(schema.get("properties", {}))
+    for name in instance:
+        if name in allowed:
+            continue
+        close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+        yield _at(doc, [*where, name], f"unknown key '{name}' ({hint})", key=True)
+
+
+def _check_environments(doc: Document) -> Iterator[Violation]:
+    environments = doc.data.get("environments") if isinstance(doc.data, dict) else None
+    if not isinstance(environments, list):
+        return
+    seen: dict[str, int] = {}
+    manual_at: str | None = None
+    for index, env in enumerate(environments):
+        if not isinstance(env, dict) or not isinstance(env.get("name"), str):
+            continue
+        name = env["name"]
+        if name in seen:
+            first = doc.position(["environments", seen[name], "name"])[0]
+            yield _at(
+                doc,
+                ["environments", index, "name"],
+                f"duplicate environment '{name}' (first defined on line {first})",
+            )
+        else:
+            seen[name] = index
+        approval = env.get("approval", "none")
+        if approval == "manual":
+            manual_at = manual_at or name
+        elif manual_at is not None:
+            yield _at(
+                doc,
+                ["environments", index, "name"],
+                f"environment '{name}' follows manual environment '{manual_at}', so it must "
+                "be 'approval: manual' too (manual environments are promoted by hand, in order)",
+            )
+
+
+def _at(doc: Document, where: Sequence[PathItem], message: str, *, key: bool = False) -> Violation:
+    line, col = doc.position(where, key=key)
+    label = _dotted(where)
+    return Violation(doc.path, line, col, f"{label}: {message}" if label else message)
+
+
+def _dotted(where: Sequence[PathItem]) -> str:
+    text = ""
+    for step in where:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
