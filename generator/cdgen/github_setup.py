@@ -1,0 +1,80 @@
+"""The one-time GitHub settings a new pipeline needs, as copy-pasteable `gh` commands."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from cdgen.answers import EnvironmentAnswers, InitAnswers
+
+REVIEWER_PLACEHOLDER = "YOUR_USER_ID"
+# gh fills these in from the git remote of the directory the command runs in.
+_CURRENT_REPOSITORY = "{owner}/{repo}"
+_SENTINEL = "\0reviewer-id"
+
+
+def setup_commands(answers: InitAnswers) -> list[str]:
+    """POSIX shell lines (comments and commands) that configure the repository on GitHub.
+
+    The environments get the deploy branch as their only allowed branch, reviewers where
+    `approval: reviewers` (with a placeholder id the user replaces), and their kubeconfig
+    secret read from `kubeconfig-<environment>.yaml`.
+    """
+    repository = answers.github_repository or _CURRENT_REPOSITORY
+    lines = [
+        f"# One-time GitHub settings for {repository}: run from a clone, with `gh auth login`",
+        f"# as a repository admin. Each environment only accepts deploys from {answers.branch}.",
+    ]
+    for environment in answers.environments:
+        lines += environment_commands(environment, answers.branch, answers.github_repository)
+    return lines
+
+
+def environment_commands(
+    environment: EnvironmentAnswers, branch: str, repository: str | None
+) -> list[str]:
+    path = f"repos/{repository or _CURRENT_REPOSITORY}/environments/{environment.name}"
+    settings: dict[str, object] = {
+        "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True}
+    }
+    lines = [f"# {environment.name}: {describe_approval(environment)}"]
+    if environment.approval == "reviewers":
+        lines += [
+            f"# Replace {REVIEWER_PLACEHOLDER} with a reviewer's id: gh api users/LOGIN --jq .id",
+            '# (a team: "type":"Team" and gh api orgs/ORG/teams/TEAM --jq .id; up to 6 reviewers).',
+        ]
+        settings["reviewers"] = [{"type": "User", "id": _SENTINEL}]
+    body = json.dumps(settings, separators=(",", ":"), sort_keys=True)
+    # The placeholder leaves the JSON invalid until replaced: gh refuses it rather than
+    # creating an environment nobody has to approve.
+    body = body.replace(json.dumps(_SENTINEL), REVIEWER_PLACEHOLDER)
+    put = ["gh", "api", "--method", "PUT", path, "--input", "-"]
+    lines.append(f"printf '%s\\n' {shlex.quote(body)} | {shlex.join(put)}")
+    policy = [path + "/deployment-branch-policies", "-f", f"name={branch}", "-f", "type=branch"]
+    lines.append(shlex.join(["gh", "api", "--method", "POST", *policy]))
+    lines.append(
+        f"# kubeconfig-{environment.name}.yaml: a kubeconfig allowed to update Deployment "
+        f"{environment.kubernetes.deployment} in namespace {environment.kubernetes.namespace}"
+    )
+    lines.append(secret_command(environment, repository))
+    return lines
+
+
+def describe_approval(environment: EnvironmentAnswers) -> str:
+    if environment.approval == "reviewers":
+        return "create it with required reviewers, limit it to the deploy branch, add its secret"
+    if environment.approval == "manual":
+        return (
+            "create it (deploys run only from a manual promotion), limit it to the deploy "
+            "branch, add its secret"
+        )
+    return "create it, limit it to the deploy branch, add its kubeconfig secret"
+
+
+def secret_command(environment: EnvironmentAnswers, repository: str | None) -> str:
+    """`gh secret set` reading the environment's kubeconfig from a local file."""
+    secret = environment.kubernetes.kubeconfig_secret
+    command = ["gh", "secret", "set", secret, "--env", environment.name]
+    if repository is not None:
+        command += ["--repo", repository]
+    return f"{shlex.join(command)} < {shlex.quote(f'kubeconfig-{environment.name}.yaml')}"

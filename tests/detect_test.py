@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from cdgen.detect import Deployment, DockerfileInfo, GitRemote, detect_repository
+from cdgen.git_remote import parse_remote_url, read_config_remote
+from init_repos import git_init, make_node_service, make_python_service, write
+
+
+def test_node_service_with_manifests(tmp_path: Path) -> None:
+    d = detect_repository(make_node_service(tmp_path / "api"))
+
+    assert d.dockerfile == DockerfileInfo(path="Dockerfile", context=".")
+    assert d.node is not None
+    assert d.node.name == "@acme/api"
+    assert d.node.test == "npm test"
+    assert d.node.e2e == "npm run test:e2e"
+    assert d.node.node_version == "22.11.0"  # .nvmrc wins over engines.node
+    assert d.python is None
+    assert d.deployments == (
+        Deployment(
+            file="k8s/app.yaml", name="api", namespace="shop", containers=("api", "log-shipper")
+        ),
+    )
+    assert d.remote == GitRemote(host="github.com", owner="Acme", name="Api")
+    assert d.remote.slug == "Acme/Api"
+    assert d.branch == "main"
+    assert d.test_command == "npm test"
+    assert d.notes == ()
+
+
+def test_python_service(tmp_path: Path) -> None:
+    d = detect_repository(make_python_service(tmp_path / "billing"))
+
+    # A Dockerfile in docker/ is built with the repository as its context.
+    assert d.dockerfile == DockerfileInfo(path="docker/Dockerfile", context=".")
+    assert d.node is None
+    assert d.python is not None
+    assert (d.python.name, d.python.test) == ("billing", "python -m pytest")
+    assert [(x.name, x.namespace, x.containers) for x in d.deployments] == [
+        ("billing", "finance", ("billing",))
+    ]
+    assert d.remote is not None
+    assert d.remote.slug == "acme/Billing_Service"
+    assert d.notes == ()
+
+
+def test_repository_without_dockerfile_explains_what_to_do(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://github.com/acme/web")
+    write(tmp_path, "package.json", '{"name": "web", "scripts": {"test": "vitest run"}}')
+
+    d = detect_repository(tmp_path)
+
+    assert d.dockerfile is None
+    assert d.test_command == "npm test"
+    [note] = [n for n in d.notes if "Dockerfile" in n]
+    assert note.startswith("No Dockerfile found")
+    assert "docker init" in note
+    assert "image.dockerfile" in note
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    d = detect_repository(tmp_path)
+
+    assert (d.dockerfile, d.node, d.python, d.remote, d.branch) == (None, None, None, None, None)
+    assert d.deployments == ()
+    assert d.test_command is None
+    assert len(d.notes) == 3
+    assert [n.split(" ", 3)[:3] for n in d.notes] == [
+        ["No", "Dockerfile", "found"],
+        ["No", "package.json", "or"],
+        ["No", "git", "remote"],
+    ]
+
+
+def test_broken_package_json_is_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", "FROM scratch\n")
+    write(tmp_path, "package.json", '{\n  "name": "api",\n  "scripts": {,}\n}\n')
+
+    d = detect_repository(tmp_path)
+
+    assert d.node is None
+    assert any(n.startswith("package.json:3:") and "not valid JSON" in n for n in d.notes)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[1, 2]", b"\xff\xfe not utf-8", b'{"scripts": ["test"]}'],
+    ids=["not-an-object", "not-utf8", "scripts-not-a-mapping"],
+)
+def test_odd_package_json_never_raises(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "package.json").write_bytes(content)
+
+    d = detect_repository(tmp_path)
+
+    assert d.node is None or d.node.test is None
+
+
+def test_broken_manifest_is_a_note_and_others_are_still_read(tmp_path: Path) -> None:
+    write(tmp_path, "k8s/a-broken.yaml", "kind: Deployment\nmetadata: {name: [\n")
+    write(tmp_path, "k8s/b-dup.yaml", "kind: Deployment\nkind: Service\n")
+    write(tmp_path, "k8s/c-ok.yaml", "kind: Deployment\nmetadata: {name: web}\n")
+    write(tmp_path, "k8s/chart/templates/d.yaml", "metadata: {name: {{ .Values.name }}}\n")
+
+    d = detect_repository(tmp_path)
+
+    assert [x.name for x in d.deployments] == ["web"]
+    assert any(n.startswith("k8s/a-broken.yaml:3:") for n in d.notes)
+    assert any(n.startswith("k8s/b-dup.yaml:2:") for n in d.notes)
+    assert any("Skipped 1 templated manifest" in n for n in d.notes)
+
+
+def test_manifests_in_every_known_folder_and_kind_list(tmp_path: Path) -> None:
+    def deployment(name: str) -> dict[str, object]:
+        return {"kind": "Deployment", "metadata": {"name": name}}
+
+    folders = {"deploy": "d1", "manifests": "d2", "kubernetes": "d3", ".k8s": "d4"}
+    for folder, name in folders.items():
+        write(tmp_path, f"{folder}/app.yml", json.dumps(deployment(name)))
+    write(tmp_path, "k8s/list.yaml", json.dumps({"kind": "List", "items": [deployment("d0")]}))
+    write(tmp_path, "k8s/overlays/prod/app.yaml", json.dumps(deployment("d0b")))
+    write(tmp_path, "k8s/notes.txt", "kind: Deployment")
+    write(tmp_path, "other/ignored.yaml", json.dumps(deployment("ignored")))
+
+    names = [x.name for x in detect_repository(tmp_path).deployments]
+
+    assert names == ["d0", "d0b", "d1", "d2", "d3", "d4"]
+
+
+def test_dockerfile_in_a_service_folder_is_its_context(tmp_path: Path) -> None:
+    write(tmp_path, "app/Dockerfile", "FROM node:22\n")
+    write(tmp_path, "app/package.json", '{"scripts": {"e2e": "cypress run"}}')
+    write(tmp_path, "app/yarn.lock", "")
+    write(tmp_path, "app/.node-version", "20\n")
+
+    d = detect_repository(tmp_path)
+
+    assert d.dockerfile == DockerfileInfo(path="app/Dockerfile", context="app")
+    assert d.node is not None
+    assert (d.node.directory, d.node.test, d.node.e2e) == ("app", None, "yarn run e2e")
+    assert d.node.node_version == "20"
+
+
+def test_root_dockerfile_variants_and_preference(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile.prod", "FROM scratch\n")
+    write(tmp_path, "docker/Dockerfile", "FROM scratch\n")
+
+    d = detect_repository(tmp_path)
+
+    assert d.dockerfile == DockerfileInfo(path="Dockerfile.prod", context=".")
+    assert any(
+        "Several Dockerfiles found (Dockerfile.prod, docker/Dockerfile)" in n for n in d.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("package", "nvmrc", "expected"),
+    [
+        ({"engines": {"node": ">=20.5 <23"}}, None, "20"),
+        ({"engines": {"node": "^18.0.0"}}, "lts/*", "lts/*"),
+        ({}, "lts/iron", None),
+        ({"scripts": {"test": 'echo "Error: no test specified" && exit 1'}}, None, None),
+    ],
+)
+def test_node_version_sources(
+    tmp_path: Path, package: dict[str, object], nvmrc: str | None, expected: str | None
+) -> None:
+    write(tmp_path, "package.json", json.dumps(package))
+    if nvmrc is not None:
+        write(tmp_path, ".nvmrc", nvmrc + "\n")
+
+    d = detect_repository(tmp_path)
+
+    assert d.node is not None
+    assert d.node.node_version == expected
+    assert d.node.test is None  # npm's placeholder script is no test
+
+
+def test_python_project_without_tests_asks_for_a_command(tmp_path: Path) -> None:
+    write(tmp_path, "requirements.txt", "flask\n")
+    write(tmp_path, "pyproject.toml", "[project\nname=")
+
+    d = detect_repository(tmp_path)
+
+    assert d.python is not None
+    assert d.python.test is None
+    assert any(n.startswith("pyproject.toml: not valid TOML") for n in d.notes)
+    assert any("without tests or pytest configuration" in n for n in d.notes)
+
+
+def test_tox_or_tests_folder_means_pytest(tmp_path: Path) -> None:
+    write(tmp_path, "setup.py", "")
+    write(tmp_path, "tox.ini", "[tox]\nenvlist = py312\n")
+
+    d = detect_repository(tmp_path)
+
+    assert d.python is not None
+    assert d.python.test == "python -m pytest"
+
+
+def test_default_branch_comes_from_origin_head(tmp_path: Path) -> None:
+    git_init(tmp_path, "ssh://git@github.com/acme/api.git", branch="feature/x")
+    ref = "refs/remotes/origin/HEAD"
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "symbolic-ref", ref, "refs/remotes/origin/trunk"], check=True
+    )
+
+    assert detect_repository(tmp_path).branch == "trunk"
+
+
+def test_current_branch_without_origin_head(tmp_path: Path) -> None:
+    git_init(tmp_path, branch="develop")
+
+    d = detect_repository(tmp_path)
+
+    assert d.branch == "develop"
+    assert d.remote is None
+
+
+def test_remote_with_credentials_is_redacted_in_notes(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://bot:s3cret@gitlab.com/group/sub/project.git")
+
+    d = detect_repository(tmp_path)
+
+    assert d.remote is None
+    [note] = [n for n in d.notes if "remote" in n]
+    assert "s3cret" not in note
+    assert "https://gitlab.com/group/sub/project.git" in note
+
+
+def test_remote_off_github_says_how_to_run_gh(tmp_path: Path) -> None:
+    git_init(tmp_path, "git@github.example.com:team/api.git")
+
+    d = detect_repository(tmp_path)
+
+    assert d.remote == GitRemote(host="github.example.com", owner="team", name="api")
+    assert any("GH_HOST=github.example.com" in n for n in d.notes)
+
+
+@pytest.mark.parametrize(
+    ("url", "slug"),
+    [
+        ("https://github.com/acme/api.git", "acme/api"),
+        ("https://github.com/acme/api", "acme/api"),
+        ("https://github.com/acme/api/", "acme/api"),
+        ("https://x-access-token:tok@github.com/acme/api.git", "acme/api"),
+        ("git@github.com:acme/api.git", "acme/api"),
+        ("github.com:Acme/My.Repo", "Acme/My.Repo"),
+        ("ssh://git@github.com/acme/api.git", "acme/api"),
+        ("ssh://git@github.com:22/acme/api", "acme/api"),
+        ("git://github.com/acme/api.git", "acme/api"),
+        ("https://gitlab.com/group/sub/api.git", None),
+        ("/srv/git/api.git", None),
+        ("file:///srv/git/acme/api.git", None),
+        ("https://github.com/-bad/api", None),
+        ("https://github.com/acme/..", None),
+        ("", None),
+    ],
+)
+def test_parse_remote_url(url: str, slug: str | None) -> None:
+    remote = parse_remote_url(url)
+    assert (remote.slug if remote else None) == slug
+
+
+def test_remote_from_git_config_without_git(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        ".git/config",
+        '[core]\n\tbare = false\n[remote "upstream"]\n\turl = https://github.com/up/api\n'
+        '[remote "origin"]\n\turl = git@github.com:me/api.git\n'
+        "\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+    )
+
+    assert read_config_remote(config) == "git@github.com:me/api.git"
+    assert read_config_remote(tmp_path / "missing") is None
