@@ -5,9 +5,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from init_repos import git_init, make_node_service, make_python_service, write
+
 from cdgen.detect import Deployment, DockerfileInfo, GitRemote, detect_repository
 from cdgen.git_remote import parse_remote_url, read_config_remote
-from init_repos import git_init, make_node_service, make_python_service, write
 
 
 def test_node_service_with_manifests(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from init_repos import make_node_service, write
+
 from cdgen.answers import InitAnswers, answers_from_detection
 from cdgen.detect import detect_repository
 from cdgen.github_setup import REVIEWER_PLACEHOLDER, setup_commands
-from init_repos import make_node_service, write
 
 # Records each call as one JSON line: its arguments and what it read on stdin.
 FAKE_GH = """\

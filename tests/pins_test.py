@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from cdgen.pins import PINS, Pin, pin
 
 PINS_MD = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "action-pins.md"

@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from init_repos import make_node_service, make_python_service, write
+from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
+
 from cdgen import __version__, rules
 from cdgen.answers import (
     E2eAnswers,
@@ -20,9 +24,6 @@ from cdgen.answers import (
 )
 from cdgen.detect import detect_repository
 from cdgen.scaffold import SCHEMA_URL, render_descriptor
-from init_repos import make_node_service, make_python_service, write
-from jsonschema import Draft202012Validator
-from ruamel.yaml import YAML
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "cdgen.schema.json"
 
