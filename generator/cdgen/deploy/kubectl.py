@@ -32,6 +32,7 @@ class CommandResult:
     args: tuple[str, ...]
     returncode: int
     output: str
+    stdout: str = ""
 
     @property
     def ok(self) -> bool:
@@ -71,7 +72,8 @@ def run_process(args: list[str], timeout: float) -> CommandResult:
         return CommandResult(tuple(args), 124, f"kubectl did not finish within {timeout:.0f}s")
     except OSError as error:
         return CommandResult(tuple(args), 127, f"could not run kubectl: {error.strerror}")
-    return CommandResult(tuple(args), done.returncode, (done.stdout + done.stderr).strip())
+    output = (done.stdout + done.stderr).strip()
+    return CommandResult(tuple(args), done.returncode, output, done.stdout)
 
 
 class Kubectl:
@@ -92,7 +94,7 @@ class Kubectl:
                 f"cannot read {target.resource} in namespace {target.namespace}", result
             )
         try:
-            document = json.loads(result.output)
+            document = json.loads(result.stdout)
             containers = document["spec"]["template"]["spec"]["containers"]
             annotations = document["metadata"].get("annotations") or {}
         except (ValueError, KeyError, TypeError) as error:

@@ -1,0 +1,146 @@
+"""Fixtures: a kubectl simulator on PATH and a smoke server that answers per live image."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.sandbox import default_state, write_sandbox
+from support.smoke_server import SmokeServer, start_server
+
+from cdgen.deploy.cli import run
+
+NAMESPACE = "staging"
+MUTATING = {"set", "undo"}
+
+
+@dataclass
+class Sandbox:
+    directory: Path
+    bin_dir: Path
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def state(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        return loaded
+
+    def update(self, **changes: Any) -> None:
+        state = self.state()
+        state.update(changes)
+        self.state_path.write_text(json.dumps(state), encoding="utf-8")
+
+    def image(self, namespace: str = NAMESPACE) -> str:
+        image: str = self.state()["deployments"][f"{namespace}/api"]["containers"]["api"]
+        return image
+
+    def calls(self) -> list[list[str]]:
+        return [call["argv"] for call in self.state()["calls"]]
+
+    def call_records(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.state()["calls"]
+        return records
+
+    def verbs(self) -> list[str]:
+        return [" ".join(argv[:2]) if argv[0] != "get" else "get" for argv in self.calls()]
+
+    def mutating_calls(self) -> list[list[str]]:
+        return [argv for argv in self.calls() if MUTATING & set(argv[:2])]
+
+
+@dataclass
+class Run:
+    code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Deploy = Callable[..., Run]
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read GITHUB_OUTPUT's ``name<<DELIMITER`` records."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        name, _, delimiter = line.partition("<<")
+        values = []
+        for value in lines:
+            if value == delimiter:
+                break
+            values.append(value)
+        outputs[name] = "\n".join(values)
+    return outputs
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    bin_dir = write_sandbox(tmp_path / "sandbox", default_state([NAMESPACE, "production"]))
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    for name in (
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return Sandbox(tmp_path / "sandbox", bin_dir)
+
+
+@pytest.fixture
+def server(sandbox: Sandbox) -> Iterator[SmokeServer]:
+    smoke = start_server(str(sandbox.state_path))
+    yield smoke
+    smoke.shutdown()
+    smoke.server_close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def deploy(tmp_path: Path, server: SmokeServer) -> Deploy:
+    """Run the engine's CLI in-process with fast defaults; return what it printed and wrote."""
+
+    def invoke(*argv: str, env: dict[str, str] | None = None, github: bool = True) -> Run:
+        output_file = tmp_path / "github_output"
+        summary_file = tmp_path / "step_summary"
+        for path in (output_file, summary_file):
+            path.write_text("", encoding="utf-8")
+        environ = {
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            "CDGEN_NAMESPACE": NAMESPACE,
+            "CDGEN_DEPLOYMENT": "api",
+            "CDGEN_ROLLOUT_TIMEOUT": "1s",
+            "CDGEN_SMOKE_URL": f"{server.url}/{NAMESPACE}/api",
+            "CDGEN_SMOKE_RETRIES": "0",
+            "CDGEN_SMOKE_INTERVAL": "0s",
+            "CDGEN_SMOKE_TIMEOUT": "1s",
+            **({"GITHUB_ACTIONS": "true"} if github else {}),
+            **(env or {}),
+        }
+        stream = io.StringIO()
+        code = run(list(argv), environ, stream)
+        outputs = parse_outputs(output_file.read_text(encoding="utf-8"))
+        return Run(code, stream.getvalue(), outputs, summary_file.read_text(encoding="utf-8"))
+
+    return invoke
