@@ -1,0 +1,117 @@
+"""action.yml: inputs in step with the engine, safe run: steps, docs in step with action.yml."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+from support.action_docs import ROOT, load_action, render_tables, update_document
+
+from cdgen.deploy.inputs import INPUTS
+
+ACTION = load_action()
+STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
+RUN_STEPS = [step for step in STEPS if "run" in step]
+BIN = Path(sys.executable).parent
+
+
+def test_inputs_match_the_engine_with_the_same_defaults() -> None:
+    engine = {spec.name: spec.default for spec in INPUTS if spec.name != "kubeconfig-file"}
+    action = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    assert action == engine
+
+
+def test_every_input_reaches_the_engine_through_env() -> None:
+    (engine,) = RUN_STEPS
+    expected = {
+        spec.env: f"${{{{ inputs.{spec.name} }}}}"
+        for spec in INPUTS
+        if spec.name in ACTION["inputs"]
+    }
+    assert engine["env"] == expected
+
+
+def test_every_input_and_output_is_described() -> None:
+    for spec in [*ACTION["inputs"].values(), *ACTION["outputs"].values()]:
+        assert spec["description"].strip()
+    assert set(ACTION["outputs"]) == {"result", "previous-image", "deployed-image"}
+    assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
+
+
+@pytest.mark.parametrize("step", RUN_STEPS, ids=lambda step: step["name"])
+def test_run_steps_are_safe(step: dict[str, Any], tmp_path: Path) -> None:
+    assert step["shell"] == "bash"
+    assert "${{" not in step["run"]
+    assert "github.action_path" not in step["run"]
+    script = tmp_path / "step.sh"
+    script.write_text("#!/usr/bin/env bash\nset -e\n" + step["run"], encoding="utf-8")
+    done = subprocess.run(
+        [str(BIN / "shellcheck"), "--shell=bash", "--severity=style", str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_zizmor_pedantic_finds_nothing_in_action_yml() -> None:
+    done = subprocess.run(
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--no-progress",
+            str(ROOT / "action.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_docs_table_is_up_to_date() -> None:
+    docs = (ROOT / "docs" / "action.md").read_text(encoding="utf-8")
+    assert update_document(docs, render_tables(ACTION)) == docs, (
+        "docs/action.md is stale: run python3 tests/support/action_docs.py"
+    )
+
+
+def test_docs_update_replaces_only_between_the_markers() -> None:
+    document = "intro\n<!-- action-inputs:start -->\nold\n<!-- action-inputs:end -->\noutro\n"
+    updated = update_document(document, "new\n")
+    assert (
+        updated == "intro\n<!-- action-inputs:start -->\nnew\n<!-- action-inputs:end -->\noutro\n"
+    )
+    with pytest.raises(ValueError, match="markers"):
+        update_document("no markers", "x")
+
+
+def _action_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if re.match(r"[\w-]+/cdgen@", str(step.get("uses", "")))
+    ]
+
+
+def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
+    yaml = YAML(typ="safe")
+    used: set[str] = set()
+    for golden in sorted((ROOT / "tests" / "goldens").glob("*.yml")):
+        files = yaml.load(golden.read_text(encoding="utf-8"))["files"]
+        for name, text in files.items():
+            if name.startswith(".github/workflows/"):
+                for step in _action_steps(yaml.load(text)):
+                    inputs = set(step["with"])
+                    assert inputs <= set(ACTION["inputs"]), f"{golden.name}: {name}"
+                    assert {"image", "namespace", "deployment"} <= inputs
+                    used |= inputs
+    assert "kubeconfig" in used
