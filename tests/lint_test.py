@@ -42,7 +42,7 @@ def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 def test_actionlint_with_shellcheck(rendered: dict[str, Path]) -> None:
     files = _workflows(rendered)
-    assert len(files) >= 3 * len(SCENARIOS)
+    assert len(files) == 4 * len(SCENARIOS)
     result = _run(
         [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, files)]
     )

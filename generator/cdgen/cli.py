@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cdgen import __version__
 from cdgen.errors import CdgenError, DescriptorError, UsageError
+
+if TYPE_CHECKING:
+    from cdgen.answers import Question
 
 app = typer.Typer(
     name="cdgen",
@@ -135,6 +138,66 @@ def _check(config: Path, output: Path | None) -> int:
         typer.echo(finding.diff, nl=False)
     _error("generated files differ; run `cdgen generate` (with --force for edited files)")
     return 1
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Repository to set up.", show_default=True)
+    ] = Path("."),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Take every default without asking.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing cdgen.yml.")] = False,
+) -> int:
+    """Detect the repository, write a commented cdgen.yml and generate the workflows."""
+    from cdgen.answers import answers_from_detection, questions
+    from cdgen.detect import detect_repository
+    from cdgen.generate import Target, render_target
+    from cdgen.github_setup import setup_commands
+    from cdgen.scaffold import render_descriptor
+    from cdgen.workspace import apply_plan, iter_changed, plan_changes
+
+    config = directory / "cdgen.yml"
+    if config.exists() and not force:
+        raise CdgenError(f"{_shown(config)} already exists; edit it, or rerun with --force")
+    if not directory.is_dir():
+        raise UsageError(f"{_shown(directory)} is not a directory")
+    detection = detect_repository(directory)
+    answers = answers_from_detection(detection, {} if yes else _ask(questions(detection)))
+    text = render_descriptor(answers)
+    target = Target(config, directory)
+    rendered = render_target(target, text.encode())
+    plan = plan_changes(directory, rendered.files)
+    if plan.conflicts and not force:
+        for finding in plan.conflicts:
+            _error(f"{_shown(directory / finding.path)}: {finding.message}")
+        _error("nothing written; move those files away or rerun with --force")
+        return 1
+    plan.writes["cdgen.yml"] = text
+    apply_plan(plan)
+    for note in (*answers.notes, *rendered.notes):
+        _warn(note)
+    typer.echo(f"created {_shown(config)}")
+    for rel, what in iter_changed(plan):
+        if rel != "cdgen.yml":
+            typer.echo(f"{what} {_shown(directory / rel)}")
+    typer.echo("\nOne-time GitHub settings (run from the repository, with the gh CLI):\n")
+    typer.echo("\n".join(setup_commands(answers)))
+    return 0
+
+
+def _ask(asked: list[Question]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for question in asked:
+        while True:
+            answer = str(typer.prompt(question.prompt, default=question.default, show_default=True))
+            problem = question.check(answer)
+            if problem is None:
+                break
+            typer.echo(f"  {problem}", err=True)
+        answers[question.key] = answer
+    return answers
 
 
 @app.command()

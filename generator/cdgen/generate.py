@@ -69,20 +69,25 @@ class Rendered:
     notes: tuple[str, ...]
 
 
-def render_target(target: Target) -> Rendered:
+def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
     """Validate the descriptor and render every file, headers included.
 
+    `descriptor` stands in for the config file's bytes when it is not written yet.
     Raises DescriptorError (every violation) before anything is rendered.
     """
-    from cdgen.descriptor import read_descriptor
+    from cdgen.descriptor import parse_descriptor, read_descriptor
     from cdgen.model import build_pipeline
     from cdgen.render import render_pipeline
     from cdgen.validate import validate_document
 
-    doc = read_descriptor(target.config, _display(target.config))
+    shown = _display(target.config)
+    if descriptor is None:
+        doc = read_descriptor(target.config, shown)
+    else:
+        doc = parse_descriptor(descriptor, shown)
     validate_document(doc)
     pipeline = build_pipeline(doc.data)
-    bodies = render_pipeline(pipeline)
+    bodies = render_pipeline(pipeline, target.source)
     existing = read_generated(target.root)
     files: dict[str, str] = {}
     for rel, fresh in bodies.items():

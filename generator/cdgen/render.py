@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cdgen import __version__
 from cdgen.model import Environment, Pipeline
 from cdgen.pins import pin
 from cdgen.resources import read_template
@@ -15,7 +16,9 @@ if TYPE_CHECKING:
 
 # Generated file (relative to the output root) -> template rendering it.
 OUTPUTS: dict[str, str] = {
+    ".github/dependabot.yml": "dependabot.yml.j2",
     ".github/workflows/cd.yml": "cd.yml.j2",
+    ".github/workflows/cdgen.yml": "cdgen.yml.j2",
     ".github/workflows/ci.yml": "ci.yml.j2",
     ".github/workflows/rollback.yml": "rollback.yml.j2",
 }
@@ -33,10 +36,19 @@ class Stage:
     commit: str
 
 
-def render_pipeline(pipeline: Pipeline) -> dict[str, str]:
-    """Every generated file's body (without the cdgen header), keyed by relative path."""
+def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
+    """Every generated file's body (without the cdgen header), keyed by relative path.
+
+    `source` is the descriptor's path relative to the repository root.
+    """
     env = _environment()
-    context = {"pipeline": pipeline, "action": pipeline.action, "stages": plan_stages(pipeline)}
+    context = {
+        "pipeline": pipeline,
+        "action": pipeline.action,
+        "stages": plan_stages(pipeline),
+        "source": source,
+        "version": __version__,
+    }
     return {path: env.get_template(name).render(context) for path, name in sorted(OUTPUTS.items())}
 
 

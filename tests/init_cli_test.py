@@ -1,0 +1,119 @@
+"""`cdgen init` end to end in real repositories, prompts answered through CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from init_repos import git_init, make_node_service, make_python_service
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from cdgen.cli import app, main
+
+runner = CliRunner()
+
+
+def generated(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in (root / ".github").rglob("*.yml"))
+
+
+EXPECTED = [
+    ".github/dependabot.yml",
+    ".github/workflows/cd.yml",
+    ".github/workflows/cdgen.yml",
+    ".github/workflows/ci.yml",
+    ".github/workflows/rollback.yml",
+]
+
+
+def test_init_node_service_with_manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_node_service(tmp_path / "api")
+    monkeypatch.chdir(root)
+    result = runner.invoke(app, ["init", "--yes"])
+    assert result.exit_code == 0, result.output
+    descriptor = YAML(typ="safe").load((root / "cdgen.yml").read_text())
+    assert descriptor["name"] == "api"
+    assert descriptor["image"]["test"] == "npm test"
+    staging = descriptor["environments"][0]
+    assert staging["kubernetes"]["deployment"] == "api"
+    assert staging["e2e"]["run"] == "npm run test:e2e"
+    assert (root / "cdgen.yml").read_text().startswith("# yaml-language-server: $schema=")
+    assert generated(root) == EXPECTED
+    assert "gh secret set KUBE_CONFIG --env staging --repo Acme/Api" in result.output
+    assert main(["check"]) == 0
+
+
+def test_init_python_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_python_service(tmp_path / "billing")
+    result = runner.invoke(app, ["init", str(root), "--yes"])
+    assert result.exit_code == 0, result.output
+    descriptor = YAML(typ="safe").load((root / "cdgen.yml").read_text())
+    assert descriptor["image"]["dockerfile"] == "docker/Dockerfile"
+    assert descriptor["image"]["test"] == "python -m pytest"
+    assert generated(root) == EXPECTED
+
+
+def test_init_without_dockerfile_explains(tmp_path: Path) -> None:
+    git_init(tmp_path / "bare", "https://github.com/acme/bare.git")
+    result = runner.invoke(app, ["init", str(tmp_path / "bare"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Dockerfile" in result.output
+    assert "warning:" in result.output
+
+
+def test_init_empty_directory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert generated(tmp_path) == EXPECTED
+
+
+def test_second_init_refuses_and_force_replaces(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path), "--yes"]).exit_code == 0
+    (tmp_path / "cdgen.yml").write_text("# mine\n" + (tmp_path / "cdgen.yml").read_text())
+    assert main(["init", str(tmp_path), "--yes"]) == 1
+    assert (tmp_path / "cdgen.yml").read_text().startswith("# mine\n")
+    assert main(["init", str(tmp_path), "--yes", "--force"]) == 0
+    assert not (tmp_path / "cdgen.yml").read_text().startswith("# mine\n")
+
+
+def test_prompts_take_answers_and_reask_on_invalid_ones(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://github.com/acme/shop.git")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    answers = [
+        "Shop Front",  # invalid service name: asked again
+        "shop-front",
+        "",  # branch: default
+        "make test",  # image test
+        "",  # deployment: the service name
+        "shop-staging",
+        "https://staging.shop.example.com",
+        "shop",
+        "https://shop.example.com",
+        "/healthz",
+        "",  # no e2e
+        "manual",
+    ]
+    result = runner.invoke(app, ["init", str(tmp_path)], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Shop Front\n  is not a DNS-1123 label" in result.output
+    descriptor = YAML(typ="safe").load((tmp_path / "cdgen.yml").read_text())
+    assert descriptor["name"] == "shop-front"
+    assert descriptor["image"]["test"] == "make test"
+    staging, production = descriptor["environments"]
+    assert staging["kubernetes"]["namespace"] == "shop-staging"
+    assert staging["url"] == "https://staging.shop.example.com"
+    assert staging["smoke"]["path"] == "/healthz"
+    assert "e2e" not in staging
+    assert production["approval"] == "manual"
+    cd = (tmp_path / ".github/workflows/cd.yml").read_text()
+    assert "promote-to:" in cd
+
+
+def test_init_refuses_to_overwrite_a_workflow_it_did_not_write(tmp_path: Path) -> None:
+    ci = tmp_path / ".github/workflows/ci.yml"
+    ci.parent.mkdir(parents=True)
+    ci.write_text("name: ours\n")
+    assert main(["init", str(tmp_path), "--yes"]) == 1
+    assert ci.read_text() == "name: ours\n"
+    assert not (tmp_path / "cdgen.yml").exists()
