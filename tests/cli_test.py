@@ -244,3 +244,19 @@ def test_a_directory_in_the_way_is_reported_cleanly(
     err = capsys.readouterr().err
     assert "cd.yml" in err and "Traceback" not in err
     assert sorted(p.name for p in (repo / ".github/workflows").iterdir()) == ["cd.yml"]
+
+
+def test_the_bundled_example_is_generated_and_up_to_date(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from conftest import ROOT
+
+    config = ROOT / "examples" / "hello-api" / "cdgen.yml"
+    assert main(["check", "--config", str(config)]) == 0, capsys.readouterr().err
+
+
+def test_deploy_runs_the_engine_and_rejects_bad_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "--help"]) == 0
+    assert "--rollout-timeout" in capsys.readouterr().out
+    assert main(["deploy", "--image", "not an image", "--namespace", "x"]) == 2
+    assert "'not an image' is not an image reference" in capsys.readouterr().err

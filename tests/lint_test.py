@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from cdgen.pins import PINS
-from conftest import GOLDENS, render_descriptor, tool, write_files
+from conftest import GOLDENS, ROOT, render_descriptor, tool, write_files
 
 SCENARIOS = sorted(p.stem for p in GOLDENS.glob("*.yml"))
 _SHA_PIN = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
@@ -29,6 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         descriptor = yaml.load((GOLDENS / f"{name}.yml").read_text())["descriptor"]
         write_files(root, render_descriptor(root, descriptor))
         roots[name] = root
+    # The bundled example, exactly as committed.
+    roots["hello-api"] = ROOT / "examples" / "hello-api"
     return roots
 
 
@@ -42,7 +44,7 @@ def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 def test_actionlint_with_shellcheck(rendered: dict[str, Path]) -> None:
     files = _workflows(rendered)
-    assert len(files) == 4 * len(SCENARIOS)
+    assert len(files) == 4 * (len(SCENARIOS) + 1)
     result = _run(
         [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, files)]
     )

@@ -200,6 +200,20 @@ def _ask(asked: list[Question]) -> dict[str, str]:
     return answers
 
 
+@app.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+def deploy(ctx: typer.Context) -> int:
+    """Deploy an image to Kubernetes, smoke-test it, roll back on failure (see --help)."""
+    from cdgen.deploy.cli import main as deploy_main
+
+    try:
+        return deploy_main(list(ctx.args))
+    except SystemExit as done:  # argparse exits after --help and usage errors
+        return done.code if isinstance(done.code, int) else 0
+
+
 @app.command()
 def schema() -> int:
     """Print the descriptor's JSON schema."""
