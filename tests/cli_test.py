@@ -259,4 +259,5 @@ def test_deploy_runs_the_engine_and_rejects_bad_inputs(capsys: pytest.CaptureFix
     assert main(["deploy", "--help"]) == 0
     assert "--rollout-timeout" in capsys.readouterr().out
     assert main(["deploy", "--image", "not an image", "--namespace", "x"]) == 2
-    assert "'not an image' is not an image reference" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "'not an image' is not an image reference" in captured.out + captured.err
