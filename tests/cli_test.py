@@ -261,3 +261,21 @@ def test_deploy_runs_the_engine_and_rejects_bad_inputs(capsys: pytest.CaptureFix
     assert main(["deploy", "--image", "not an image", "--namespace", "x"]) == 2
     captured = capsys.readouterr()
     assert "'not an image' is not an image reference" in captured.out + captured.err
+
+
+def test_unmanaged_files_are_left_alone(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate"]) == 0
+    ci = repo / ".github/workflows/ci.yml"
+    ours = "name: ci\n# taken over from cdgen\n"
+    ci.write_text(ours)
+    (repo / "cdgen.yml").write_text(DESCRIPTOR + "unmanaged:\n  - .github/workflows/ci.yml\n")
+    assert main(["generate"]) == 0
+    assert main(["check"]) == 0
+    assert ci.read_text() == ours
+    # Still carrying cdgen's header, an unmanaged file is neither rewritten nor an orphan.
+    (repo / "cdgen.yml").write_text(DESCRIPTOR)
+    assert main(["generate", "--force"]) == 0
+    (repo / "cdgen.yml").write_text(DESCRIPTOR + "unmanaged: [.github/workflows/ci.yml]\n")
+    assert main(["generate"]) == 0
+    assert main(["check"]) == 0
+    assert ci.exists()

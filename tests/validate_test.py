@@ -214,7 +214,7 @@ CASES = [
         "version: 1\n",
         "version: 1\nowner: me\n",
         [
-            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, name, "
+            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, name, unmanaged, "
             "version)"
         ],
         id="unknown-key-allowed",

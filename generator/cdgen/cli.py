@@ -97,7 +97,7 @@ def generate(
     from cdgen.workspace import apply_plan, iter_changed, plan_changes
 
     rendered = render_target(target)
-    plan = plan_changes(target.root, rendered.files)
+    plan = plan_changes(target.root, rendered.files, rendered.unmanaged)
     if plan.conflicts and not force:
         for finding in plan.conflicts:
             _error(f"{_shown(target.root / finding.path)}: {finding.message}")
@@ -128,7 +128,8 @@ def _check(config: Path, output: Path | None) -> int:
     from cdgen.generate import render_target
     from cdgen.workspace import plan_changes
 
-    plan = plan_changes(target.root, render_target(target).files)
+    rendered = render_target(target)
+    plan = plan_changes(target.root, rendered.files, rendered.unmanaged)
     if not plan.findings:
         typer.echo(f"cdgen: generated files are up to date with {target.source}")
         return 0
@@ -168,7 +169,7 @@ def init(
     text = render_descriptor(answers)
     target = Target(config, directory)
     rendered = render_target(target, text.encode())
-    plan = plan_changes(directory, rendered.files)
+    plan = plan_changes(directory, rendered.files, rendered.unmanaged)
     if plan.conflicts and not force:
         for finding in plan.conflicts:
             _error(f"{_shown(directory / finding.path)}: {finding.message}")

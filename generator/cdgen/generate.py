@@ -67,6 +67,7 @@ def is_up_to_date(target: Target) -> bool:
 class Rendered:
     files: dict[str, str]
     notes: tuple[str, ...]
+    unmanaged: frozenset[str] = frozenset()
 
 
 def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
@@ -101,7 +102,7 @@ def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
             f"{doc.path}: the deploy jobs use {pipeline.action.uses}, a movable tag; pin a "
             "release commit with action.ref (40-hex SHA) and action.version"
         )
-    return Rendered(files, tuple(notes))
+    return Rendered(files, tuple(notes), pipeline.unmanaged)
 
 
 def _display(path: Path) -> str:

@@ -106,6 +106,7 @@ class Pipeline:
     image: Image
     environments: tuple[Environment, ...]
     action: Action
+    unmanaged: frozenset[str] = frozenset()
 
     @property
     def pushed_environments(self) -> tuple[Environment, ...]:
@@ -134,6 +135,7 @@ def build_pipeline(data: Any) -> Pipeline:
         image=_build_image(data.get("image") or {}),
         environments=tuple(_build_environment(e, name) for e in data["environments"]),
         action=_build_action(data.get("action") or {}),
+        unmanaged=frozenset(str(p) for p in data.get("unmanaged") or ()),
     )
 
 

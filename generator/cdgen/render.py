@@ -49,7 +49,11 @@ def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
         "source": source,
         "version": __version__,
     }
-    return {path: env.get_template(name).render(context) for path, name in sorted(OUTPUTS.items())}
+    return {
+        path: env.get_template(name).render(context)
+        for path, name in sorted(OUTPUTS.items())
+        if path not in pipeline.unmanaged
+    }
 
 
 def plan_stages(pipeline: Pipeline) -> list[Stage]:

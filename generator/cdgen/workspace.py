@@ -61,7 +61,10 @@ def read_generated(root: Path) -> dict[str, str]:
     return found
 
 
-def plan_changes(root: Path, desired: dict[str, str]) -> Plan:
+def plan_changes(
+    root: Path, desired: dict[str, str], unmanaged: frozenset[str] = frozenset()
+) -> Plan:
+    """What writing `desired` under root changes; `unmanaged` paths are left alone."""
     plan = Plan(root)
     for rel, text in sorted(desired.items()):
         current = _read_text(root / rel)
@@ -72,7 +75,7 @@ def plan_changes(root: Path, desired: dict[str, str]) -> Plan:
         plan.findings.append(finding)
         plan.writes[rel] = text
     for rel, text in sorted(read_generated(root).items()):
-        if rel not in desired:
+        if rel not in desired and rel not in unmanaged:
             plan.findings.append(Finding(rel, "orphaned", _diff(rel, text, "")))
             plan.deletes.append(rel)
     return plan
