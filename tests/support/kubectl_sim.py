@@ -8,8 +8,9 @@ rejects anything else with exit 2, as kubectl does for bad usage. The state file
     deployments   {"NS/NAME": {"containers": {C: IMAGE}, "serving": {C: IMAGE},
                                "revision": N, "history": [{"revision": N, "containers": {}}]}}
     never_ready   images whose rollout never completes (``rollout status`` times out)
-    fail_undo     ``rollout undo`` fails
-    leak_kubeconfig  every answer quotes the kubeconfig file (redaction must hide it)
+    fail_undo     ``rollout undo`` fails (true, or a list of namespaces)
+    leak_kubeconfig  every answer quotes the kubeconfig file, for redaction to hide
+                     (true, or a list of namespaces)
     http          behaviour of the smoke server per image (see smoke_server.py)
     calls         every invocation, appended: argv, and the kubeconfig file's mode
 """
@@ -132,7 +133,7 @@ def cmd_set_image(state: State, args: list[str], flags: dict[str, str]) -> str:
 def cmd_undo(state: State, args: list[str], flags: dict[str, str]) -> str:
     name = resource_name(args[0])
     dep = deployment(state, flags["namespace"], name)
-    if state.get("fail_undo"):
+    if applies(state, "fail_undo", flags["namespace"]):
         raise CommandError(
             f'error: failed to roll back deployment "{name}": the server is unavailable'
         )
@@ -211,11 +212,17 @@ def parse_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     return parse_flags(argv, *SYNTAX[(verb, sub)])
 
 
-def record_call(path: str, call: dict[str, Any]) -> bool:
+def applies(state: State, switch: str, namespace: str | None) -> bool:
+    """A switch is true for every namespace, or a list of the namespaces it applies to."""
+    value = state.get(switch)
+    return value is True or (isinstance(value, list) and namespace in value)
+
+
+def record_call(path: str, call: dict[str, Any], namespace: str | None = None) -> bool:
     """Append the call to the log; return whether answers should quote the kubeconfig."""
     with locked_state(path) as state:
         state.setdefault("calls", []).append(call)
-        return bool(state.get("leak_kubeconfig"))
+        return applies(state, "leak_kubeconfig", namespace)
 
 
 def run(argv: list[str]) -> int:
@@ -236,7 +243,7 @@ def run(argv: list[str]) -> int:
         record_call(path, call)
         print(error, file=sys.stderr)
         return 1
-    if record_call(path, call) and "kubeconfig" in flags:
+    if record_call(path, call, flags["namespace"]) and "kubeconfig" in flags:
         with open(flags["kubeconfig"], encoding="utf-8") as handle:
             print(f"W0101 loading config:\n{handle.read()}", file=sys.stderr)
     try:

@@ -17,6 +17,7 @@ killed; tests start it in a thread with ``start_server``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import threading
@@ -39,9 +40,14 @@ class SmokeServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def serving_image(self, namespace: str, name: str) -> str | None:
+    def _state(self) -> dict[str, Any]:
         with open(self.state_path, encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)  # the simulator rewrites it under LOCK_EX
             state: dict[str, Any] = json.load(handle)
+        return state
+
+    def serving_image(self, namespace: str, name: str) -> str | None:
+        state = self._state()
         dep = state["deployments"].get(f"{namespace}/{name}")
         if dep is None:
             return None
@@ -49,8 +55,7 @@ class SmokeServer(ThreadingHTTPServer):
         return serving[sorted(serving)[0]]
 
     def behaviour(self, image: str) -> dict[str, Any] | None:
-        with open(self.state_path, encoding="utf-8") as handle:
-            found: dict[str, Any] | None = json.load(handle).get("http", {}).get(image)
+        found: dict[str, Any] | None = self._state().get("http", {}).get(image)
         return found
 
 
