@@ -97,6 +97,7 @@ def run_act(
     event: dict[str, Any],
     env: dict[str, str] | None = None,
     secrets: tuple[str, ...] = (),
+    extra: list[str] | None = None,
     timeout: float = 300,
 ) -> ActRun:
     work = repo.parent / f"{repo.name}-act"
@@ -110,6 +111,7 @@ def run_act(
     command += ["--log-prefix-job-id", "--env-file", "/dev/null", "--secret-file", "/dev/null"]
     for secret in secrets:
         command += ["--secret", secret]
+    command += extra or []
     proxies = {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}
     environ = {key: value for key, value in os.environ.items() if key not in proxies}
     environ.update({"HOME": str(work / "home"), **(env or {})})
