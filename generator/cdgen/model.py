@@ -64,7 +64,7 @@ class Environment:
         smoke = 0
         if self.smoke:
             per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = self.smoke.retries * per_try
+            smoke = (1 + self.smoke.retries) * per_try  # the first try, then the retries
         return math.ceil((2 * rollout + smoke + 300) / 60)
 
 
