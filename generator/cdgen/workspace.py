@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +95,8 @@ def _compare(rel: str, current: str | None, wanted: str) -> Finding | None:
 
 
 def _diff(rel: str, old: str, new: str) -> str:
+    import difflib
+
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{rel}", f"b/{rel}"
     )
@@ -132,6 +132,8 @@ def apply_plan(plan: Plan) -> None:
 
 
 def _stage(target: Path, text: str) -> Path:
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".cdgen-tmp", dir=target.parent)
     temp = Path(name)
