@@ -151,11 +151,20 @@ def prepare(workdir: Path, cdgen: Path) -> list[Case]:
         Case("python -c pass", [sys.executable, "-c", "pass"], example, None),
         Case("cdgen --help", [exe, "--help"], example, 0.15),
         Case("cdgen validate", [exe, "validate"], example, None),
+        # After the first run the files are up to date: answered from their headers.
         Case("cdgen generate", [exe, "generate", "--output", str(out)], example, 0.2, out),
         Case("cdgen check", [exe, "check"], example, 0.2),
+        # --force re-validates and re-renders every time: the cost after an edit.
+        Case(
+            "generate --force",
+            [exe, "generate", "--force", "--output", str(out)],
+            example,
+            None,
+            out,
+        ),
         Case(
             f"generate, {SERVICES} services",
-            [exe, "generate", "--config", "cdgen.yml", "--output", str(large_out)],
+            [exe, "generate", "--force", "--config", "cdgen.yml", "--output", str(large_out)],
             large,
             2.0,
             large_out,
