@@ -262,6 +262,17 @@ def test_every_violation_is_reported_at_once_in_position_order() -> None:
     ]
 
 
+def test_pipeline_is_reserved_for_manual_environments() -> None:
+    text = VALID.replace(
+        "action:\n",
+        "  - name: pipeline\n    approval: manual\n    url: https://x.example.com\n    kubernetes: { namespace: x }\naction:\n",
+    )
+    assert problems(text) == [
+        "cdgen.yml:34:11: environments[2].name: 'pipeline' cannot name a manual environment: "
+        "cd.yml's promote-to input uses it for a run of the whole pipeline"
+    ]
+
+
 def test_manual_environment_must_be_last() -> None:
     text = replace("  - name: staging\n", "  - name: staging\n    approval: manual\n")
     assert problems(text) == [

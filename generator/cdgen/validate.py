@@ -135,6 +135,13 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
         else:
             seen[name] = index
         approval = env.get("approval", "none")
+        if approval == "manual" and name == "pipeline":
+            yield _at(
+                doc,
+                ["environments", index, "name"],
+                "'pipeline' cannot name a manual environment: cd.yml's promote-to input uses it "
+                "for a run of the whole pipeline",
+            )
         if approval == "manual":
             manual_at = manual_at or name
         elif manual_at is not None:
