@@ -32,6 +32,7 @@ class Engine:
         self.sleep = sleep
         self.target = Target(options.namespace, options.deployment, options.container)
         self.revision = ""
+        kubectl.announce = self._announce
         self.outcome = Outcome(
             options.mode, options.environment, options.image, commit_time=options.commit_time
         )
@@ -40,16 +41,32 @@ class Engine:
         self.outcome.phases.append(Phase(name, time.monotonic() - started, ok, detail))
         return ok
 
+    def _announce(self, command: list[str]) -> None:
+        self.console.info("$ " + " ".join(command))
+
     def _show(self, result: CommandResult) -> None:
-        self.console.info("$ " + " ".join(result.args))
         self.console.external(result.output)
 
     def run(self) -> Outcome:
         try:
             self._deploy()
+        except (KeyboardInterrupt, SystemExit):
+            # Cancelled or timed out (SIGINT/SIGTERM): say what state the cluster may be in.
+            self._interrupted()
+            raise
         finally:
             self.outcome.finished_at = datetime.now(timezone.utc)  # noqa: UP017 - Python 3.9
         return self.outcome
+
+    def _interrupted(self) -> None:
+        outcome = self.outcome
+        outcome.reason = "interrupted (cancelled or timed out)"
+        outcome.result = FAILED
+        if not any(phase.name == "Set image" and phase.ok for phase in outcome.phases):
+            self.console.error("interrupted before the image was set; nothing was changed")
+            return
+        outcome.deployed_image = ""
+        self._degraded()
 
     def _deploy(self) -> None:
         if not self._read_current() or not self._set_image():

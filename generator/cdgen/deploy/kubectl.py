@@ -80,9 +80,12 @@ class Kubectl:
     def __init__(self, kubeconfig_file: str = "", runner: Runner = run_process) -> None:
         self._kubeconfig = [f"--kubeconfig={kubeconfig_file}"] if kubeconfig_file else []
         self._runner = runner
+        # Called with each command line before it runs, so a log shows what is being waited on.
+        self.announce: Callable[[list[str]], None] = lambda _command: None
 
     def _run(self, target: Target, args: list[str], timeout: float) -> CommandResult:
         command = ["kubectl", *args, f"--namespace={target.namespace}", *self._kubeconfig]
+        self.announce(command)
         return self._runner(command, timeout)
 
     def read_state(self, target: Target) -> DeploymentState:
