@@ -249,9 +249,8 @@ def test_a_directory_in_the_way_is_reported_cleanly(
 def test_the_bundled_example_is_generated_and_up_to_date(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from conftest import ROOT
-
     from cdgen.generate import Target, render_target
+    from conftest import ROOT
 
     example = ROOT / "examples" / "hello-api"
     assert main(["check", "--config", str(example / "cdgen.yml")]) == 0, capsys.readouterr().err
