@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from support.action_docs import ROOT, load_action, render_tables, update_document
+from support.action_docs import DOCUMENTS, ROOT, load_action, render_tables, update_document
 
 from cdgen.deploy.inputs import INPUTS
 
@@ -76,10 +76,11 @@ def test_zizmor_pedantic_finds_nothing_in_action_yml() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_docs_table_is_up_to_date() -> None:
-    docs = (ROOT / "docs" / "action.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_docs_table_is_up_to_date(path: Path) -> None:
+    docs = path.read_text(encoding="utf-8")
     assert update_document(docs, render_tables(ACTION)) == docs, (
-        "docs/action.md is stale: run python3 tests/support/action_docs.py"
+        f"{path.name} is stale: run python3 tests/support/action_docs.py"
     )
 
 

@@ -48,13 +48,18 @@ def update_document(document: str, tables: str) -> str:
     return pattern.sub(lambda _: f"{START}\n{tables}{END}", document)
 
 
+# Every document carrying the generated inputs/outputs tables.
+DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "action.md")
+
+
 def main() -> int:
-    docs = ROOT / "docs" / "action.md"
-    current = docs.read_text(encoding="utf-8")
-    updated = update_document(current, render_tables(load_action()))
-    if updated != current:
-        docs.write_text(updated, encoding="utf-8")
-        print(f"updated {docs.relative_to(ROOT)}")
+    tables = render_tables(load_action())
+    for docs in DOCUMENTS:
+        current = docs.read_text(encoding="utf-8")
+        updated = update_document(current, tables)
+        if updated != current:
+            docs.write_text(updated, encoding="utf-8")
+            print(f"updated {docs.relative_to(ROOT)}")
     return 0
 
 
