@@ -145,9 +145,10 @@ def test_hand_edit_is_caught_refused_and_forced(
 
 
 def test_config_change_is_stale_until_regenerated(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert main(["generate"]) == 0
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
     (repo / "cdgen.yml").write_text(
         DESCRIPTOR.replace("retries: 5, interval: 10s }", "retries: 7, interval: 10s }")
     )
@@ -156,6 +157,7 @@ def test_config_change_is_stale_until_regenerated(
     captured = capsys.readouterr()
     assert ".github/workflows/cd.yml: stale" in captured.err
     assert '+          smoke-retries: "7"' in captured.out
+    assert "::error file=.github/workflows/cd.yml,title=cdgen check::stale" in captured.out
     assert main(["generate"]) == 0
     assert "updated .github/workflows/cd.yml" in capsys.readouterr().out
     assert main(["check"]) == 0

@@ -133,8 +133,12 @@ def _check(config: Path, output: Path | None) -> int:
     if not plan.findings:
         typer.echo(f"cdgen: generated files are up to date with {target.source}")
         return 0
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for finding in plan.findings:
-        typer.echo(f"{_shown(target.root / finding.path)}: {finding.message}", err=True)
+        shown = _shown(target.root / finding.path)
+        typer.echo(f"{shown}: {finding.message}", err=True)
+        if annotate:
+            typer.echo(f"::error file={shown},title=cdgen check::{finding.message}")
     for finding in plan.findings:
         typer.echo(finding.diff, nl=False)
     _error("generated files differ; run `cdgen generate` (with --force for edited files)")
