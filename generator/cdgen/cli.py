@@ -229,10 +229,9 @@ def schema() -> int:
 
 
 def _shown(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    from cdgen.generate import display_path
+
+    return display_path(path)
 
 
 def _error(message: str) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from cdgen import __version__
 from cdgen.header import (
-    HEADER_LINES,
     State,
     body_digest,
     digest,
@@ -81,7 +80,7 @@ def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
     from cdgen.render import render_pipeline
     from cdgen.validate import validate_document
 
-    shown = _display(target.config)
+    shown = display_path(target.config)
     if descriptor is None:
         doc = read_descriptor(target.config, shown)
     else:
@@ -105,11 +104,9 @@ def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
     return Rendered(files, tuple(notes), pipeline.unmanaged)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-__all__ = ["HEADER_LINES", "Rendered", "Target", "is_up_to_date", "render_target"]
