@@ -57,6 +57,11 @@ def _v2_live(state: State) -> None:
     state["deployments"]["rollback-mode/api"] = dep
 
 
+def _v3_live(state: State) -> None:
+    # Run A deployed v2; before A's e2e tests failed, run B deployed v3.
+    state["deployments"]["only-if-live/api"] = deployment(image("v3"))
+
+
 SCENARIOS = [
     Scenario(
         "healthy",
@@ -83,9 +88,16 @@ SCENARIOS = [
     Scenario("malformed", {"image": "ghcr.io/acme/api", "smoke-retries": "lots"}, "failed"),
     Scenario("kubeconfig", {"image": image("v2"), "kubeconfig": KUBECONFIG}, "deployed", _leak),
     Scenario("rollback-mode", {"mode": "rollback", "image": GOOD}, "rolled-back", _v2_live),
+    Scenario(
+        "only-if-live",
+        {"mode": "rollback", "image": GOOD, "only-if-live": image("v2")},
+        "skipped",
+        _v3_live,
+    ),
     Scenario("job-fails", {"image": image("broken")}, "rolled-back", continue_on_error=False),
 ]
-SUCCEEDS = {"healthy", "flaky", "kubeconfig", "rollback-mode"}
+SUCCEEDS = {"healthy", "flaky", "kubeconfig", "rollback-mode", "only-if-live"}
+LIVE_BEFORE = {"rollback-mode": image("v2"), "only-if-live": image("v3")}
 
 RECORD = """\
 python3 -c 'import json, os; print(json.dumps({k: os.environ[k] for k in ("RESULT", "PREVIOUS", "DEPLOYED", "OUTCOME")}))' > "$OUT_DIR/$JOB.json"
@@ -165,8 +177,12 @@ def test_outputs_reach_later_steps(act_run: tuple[ActRun, Path], scenario: Scena
     assert recorded["RESULT"] == scenario.result, run.log
     assert recorded["OUTCOME"] == ("success" if scenario.job in SUCCEEDS else "failure")
     if scenario.job != "malformed":
-        assert recorded["PREVIOUS"] == (image("v2") if scenario.job == "rollback-mode" else GOOD)
-    live = {"deployed": scenario.inputs.get("image"), "rolled-back": recorded["PREVIOUS"]}
+        assert recorded["PREVIOUS"] == LIVE_BEFORE.get(scenario.job, GOOD)
+    live = {
+        "deployed": scenario.inputs.get("image"),
+        "rolled-back": recorded["PREVIOUS"],
+        "skipped": recorded["PREVIOUS"],
+    }
     if scenario.job == "rollback-mode":
         live["rolled-back"] = GOOD
     assert recorded["DEPLOYED"] == live.get(scenario.result, "")
@@ -224,3 +240,14 @@ def test_malformed_input_makes_no_kubectl_call(act_run: tuple[ActRun, Path], lab
     run, _ = act_run
     assert not [call for call in lab.state()["calls"] if "--namespace=malformed" in call["argv"]]
     assert "smoke-retries: 'lots' is not a whole number" in run.log
+
+
+def test_only_if_live_leaves_a_newer_deploy_alone(act_run: tuple[ActRun, Path], lab: Lab) -> None:
+    run, _ = act_run
+    calls = [
+        call["argv"] for call in lab.state()["calls"] if "--namespace=only-if-live" in call["argv"]
+    ]
+    assert [argv[0] for argv in calls] == ["get"]
+    assert lab.state()["deployments"]["only-if-live/api"]["containers"]["api"] == image("v3")
+    assert f"now runs {image('v3')}, which replaced {image('v2')}, so it is left as is" in run.log
+    assert "Nothing was changed." in run.summary("only-if-live")

@@ -23,6 +23,9 @@ MALFORMED = [
     ("image", "ghcr.io/acme/api@sha256:abc"),
     ("image", "ghcr.io/acme/api:-v1"),
     ("image", "${{ secrets.X }}"),
+    ("only-if-live", "ghcr.io/acme/api"),  # the same rules as image
+    ("only-if-live", "ghcr.io/acme/api:v1; kubectl delete ns staging"),
+    ("only-if-live", "${{ needs.deploy-staging.outputs.deployed-image }}"),
     ("namespace", ""),
     ("namespace", "Staging"),
     ("namespace", "-staging"),
@@ -112,6 +115,7 @@ def test_defaults() -> None:
     assert (options.rollout_timeout, options.smoke_retries, options.smoke_interval) == (300, 5, 10)
     assert options.smoke_timeout == 10
     assert options.commit_time is None
+    assert options.only_if_live == ""
 
 
 def test_commit_time_with_z_suffix() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from support.sandbox import GOOD, image
+from support.sandbox import GOOD, deployment, image
 from support.smoke_server import SmokeServer
 
 from .conftest import NAMESPACE, Deploy, Sandbox
@@ -238,3 +238,53 @@ def test_kubectl_output_cannot_issue_workflow_commands(deploy: Deploy, sandbox: 
     token = lines[start].removeprefix("::stop-commands::")
     assert len(token) == 32
     assert f"::{token}::" in lines[start + 1 :]
+
+
+def test_rollback_only_if_live_rolls_back_when_the_image_is_still_live(
+    deploy: Deploy, sandbox: Sandbox
+) -> None:
+    assert deploy("--image", image("v2")).code == 0
+    result = deploy("--mode", "rollback", "--image", GOOD, "--only-if-live", image("v2"))
+    assert result.code == 0, result.log
+    assert result.outputs == {
+        "result": "rolled-back",
+        "previous-image": image("v2"),
+        "deployed-image": GOOD,
+    }
+    assert sandbox.image() == GOOD
+    assert f"| Check live image | 0.0s | ✅ {image('v2')} is live |" in result.summary
+
+
+def test_rollback_only_if_live_skips_when_a_newer_deploy_replaced_it(
+    deploy: Deploy, sandbox: Sandbox
+) -> None:
+    # Run A deployed v2 and its e2e tests failed; meanwhile run B deployed v3.
+    sandbox.update(deployments={f"{NAMESPACE}/api": deployment(image("v3"))})
+    result = deploy("--mode", "rollback", "--image", GOOD, env={"CDGEN_ONLY_IF_LIVE": image("v2")})
+    assert result.code == 0, result.log
+    assert result.outputs == {
+        "result": "skipped",
+        "previous-image": image("v3"),
+        "deployed-image": image("v3"),
+    }
+    assert sandbox.image() == image("v3")
+    assert sandbox.verbs() == ["get"]
+    assert sandbox.mutating_calls() == []
+    notice = (
+        f"::notice title=Skipped%3A the image is no longer live::The environment {NAMESPACE} "
+        f"now runs {image('v3')}, which replaced {image('v2')}, so it is left as is"
+    )
+    assert notice in result.log
+    assert result.summary.startswith(f"## ⏭️ cdgen rollback: {NAMESPACE}: skipped\n")
+    assert "> **Nothing was changed.**" in result.summary
+    assert "— (nothing new went live)" in result.summary
+    assert "Smoke test" not in result.log
+
+
+def test_only_if_live_compares_references_exactly(deploy: Deploy, sandbox: Sandbox) -> None:
+    # The same image by another name (a digest, docker.io/…) still counts as replaced.
+    result = deploy("--image", image("v2"), "--only-if-live", f"docker.io/{GOOD}")
+    assert result.code == 0, result.log
+    assert result.outputs["result"] == "skipped"
+    assert sandbox.mutating_calls() == []
+    assert sandbox.image() == GOOD

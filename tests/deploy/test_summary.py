@@ -48,3 +48,22 @@ def test_outputs_use_a_delimiter_no_value_contains() -> None:
         "deployed-image": "ghcr.io/a/b:v2",
     }
     assert rendered.splitlines()[0].startswith("result<<CDGEN_")
+
+
+def test_summary_of_a_skip_says_nothing_was_changed() -> None:
+    text = render_summary(
+        outcome(
+            mode="rollback",
+            result="skipped",
+            image="ghcr.io/a/b:v1",
+            only_if_live="ghcr.io/a/b:v2",
+            previous_image="ghcr.io/a/b:v3",
+            deployed_image="ghcr.io/a/b:v3",
+        )
+    )
+    assert text.startswith("## ⏭️ cdgen rollback: prod: skipped\n")
+    assert (
+        "> **Nothing was changed.** The environment now runs `ghcr.io/a/b:v3`, which replaced "
+        "`ghcr.io/a/b:v2` (`only-if-live`), so it was left as is: `ghcr.io/a/b:v1` was not set."
+    ) in text
+    assert "| Lead time | — (nothing new went live) |" in text

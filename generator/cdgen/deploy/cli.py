@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Deploy an image to a Kubernetes Deployment, verify it, roll back on failure.",
         epilog="Every option can also be set through the environment variable in brackets; "
         "the kubeconfig content is read from CDGEN_KUBECONFIG only. Exit status: 0 deployed "
-        "(or, with --mode=rollback, rolled back), 1 rolled back or failed, 2 invalid input.",
+        "(or, with --mode=rollback, rolled back) or skipped because --only-if-live is no "
+        "longer live, 1 rolled back or failed, 2 invalid input.",
     )
     for spec in INPUTS:
         if spec.cli:
@@ -145,7 +146,8 @@ def run(argv: list[str] | None, environ: Mapping[str, str], stream: TextIO) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 failed or rolled back, 2 usage, 3 bug)."""
+    """Entry point; returns the exit status (0 ok or skipped, 1 failed or rolled back, 2 usage,
+    3 bug)."""
     signal.signal(signal.SIGTERM, _raise_exit)
     try:
         return run(argv, os.environ, sys.stdout)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from cdgen.deploy.console import Console
 from cdgen.deploy.kubectl import CommandResult, Kubectl, KubectlError, Target, manual_commands
 from cdgen.deploy.options import Options
-from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome, Phase
+from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, SKIPPED, Outcome, Phase
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
 
 
@@ -34,7 +34,11 @@ class Engine:
         self.revision = ""
         kubectl.announce = self._announce
         self.outcome = Outcome(
-            options.mode, options.environment, options.image, commit_time=options.commit_time
+            options.mode,
+            options.environment,
+            options.image,
+            commit_time=options.commit_time,
+            only_if_live=options.only_if_live,
         )
 
     def _phase(self, name: str, started: float, ok: bool, detail: str) -> bool:
@@ -69,7 +73,7 @@ class Engine:
         self._degraded()
 
     def _deploy(self) -> None:
-        if not self._read_current() or not self._set_image():
+        if not self._read_current() or not self._still_live() or not self._set_image():
             return
         verified = self._wait_rollout("Rollout") and self._smoke_test()
         if verified:
@@ -101,6 +105,28 @@ class Engine:
             self.console.info(f"revision: {state.revision or 'unknown'}")
         self.revision = state.revision
         return self._phase("Read current image", started, True, state.image)
+
+    def _still_live(self) -> bool:
+        """False, with the result ``skipped``, when only-if-live names an image that is no
+        longer live: a newer deploy replaced it, and undoing that is not this run's call."""
+        expected = self.options.only_if_live
+        if not expected:
+            return True
+        started = time.monotonic()
+        live = self.outcome.previous_image
+        if live == expected:
+            return self._phase("Check live image", started, True, f"{expected} is live")
+        outcome = self.outcome
+        outcome.result = SKIPPED
+        outcome.deployed_image = live
+        outcome.reason = f"{live} replaced {expected}: the environment was left as is"
+        self.console.notice(
+            f"The environment {self.options.environment} now runs {live}, which replaced "
+            f"{expected}, so it is left as is",
+            "Skipped: the image is no longer live",
+        )
+        self._phase("Check live image", started, True, f"{live} is live, not {expected}")
+        return False
 
     def _set_image(self) -> bool:
         started = time.monotonic()

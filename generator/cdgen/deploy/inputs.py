@@ -34,6 +34,7 @@ _KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never fr
 INPUTS: tuple[InputSpec, ...] = (
     InputSpec("mode", "deploy", "deploy: roll out a new image; rollback: redeploy an earlier one"),
     InputSpec("image", "", "image reference with a tag or an @sha256: digest"),
+    InputSpec("only-if-live", "", "change nothing unless this image is live (empty: no condition)"),
     InputSpec("namespace", "", "Kubernetes namespace of the Deployment"),
     InputSpec("deployment", "", "name of the Deployment"),
     InputSpec("container", "", "container to update (default: the Deployment's name)"),

@@ -42,6 +42,7 @@ class InvalidInputsError(Exception):
 class Options:
     mode: str
     image: str
+    only_if_live: str
     namespace: str
     deployment: str
     container: str
@@ -62,16 +63,16 @@ def _value(raw: dict[str, str], name: str) -> str:
     return value if value != "" else INPUTS_BY_NAME[name].default
 
 
-def _check_image(value: str, problems: list[str]) -> None:
+def _check_image(value: str, problems: list[str], name: str = "image") -> None:
     match = _IMAGE.fullmatch(value)
     if not value:
-        problems.append("image: required")
+        problems.append(f"{name}: required")
     elif len(value) > 512 or match is None:
         problems.append(
-            f"image: {value!r} is not an image reference (registry/path:tag or @sha256:digest)"
+            f"{name}: {value!r} is not an image reference (registry/path:tag or @sha256:digest)"
         )
     elif not match.group("tag") and not match.group("digest"):
-        problems.append(f"image: {value!r} needs a tag or an @sha256: digest")
+        problems.append(f"{name}: {value!r} needs a tag or an @sha256: digest")
 
 
 def _check_name(
@@ -176,6 +177,9 @@ def parse_options(raw: dict[str, str]) -> Options:
         problems.append(f"mode: {mode!r} is not 'deploy' or 'rollback'")
     image = _value(raw, "image")
     _check_image(image, problems)
+    only_if_live = _value(raw, "only-if-live")
+    if only_if_live:
+        _check_image(only_if_live, problems, "only-if-live")
     namespace = _check_name(raw, "namespace", _DNS_LABEL, 63, problems)
     deployment = _check_name(raw, "deployment", _DNS_SUBDOMAIN, 253, problems)
     container = _check_name(
@@ -187,6 +191,7 @@ def parse_options(raw: dict[str, str]) -> Options:
     options = Options(
         mode=mode,
         image=image,
+        only_if_live=only_if_live,
         namespace=namespace,
         deployment=deployment,
         container=container,

@@ -8,6 +8,8 @@ from datetime import datetime
 DEPLOYED = "deployed"
 ROLLED_BACK = "rolled-back"
 FAILED = "failed"
+# only-if-live named an image that is no longer live: the environment was left as is.
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,13 @@ class Outcome:
     phases: list[Phase] = field(default_factory=list)
     smoke: list[tuple[int, bool, str, float]] = field(default_factory=list)
     smoke_skipped: bool = False
+    only_if_live: str = ""
     finished_at: datetime | None = None
     commit_time: datetime | None = None
 
     @property
     def succeeded(self) -> bool:
-        """Deploy mode succeeds only when deployed; rollback mode when the image is back."""
+        """Deploy mode succeeds only when deployed; rollback mode when the image is back.
+        A skip succeeds in both: leaving a newer image alone is what was asked."""
         wanted = DEPLOYED if self.mode == "deploy" else ROLLED_BACK
-        return self.result == wanted
+        return self.result in (wanted, SKIPPED)

@@ -6,9 +6,9 @@ import secrets
 
 from cdgen.deploy.durations import format_seconds
 from cdgen.deploy.options import lead_time
-from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, Outcome
+from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, SKIPPED, Outcome
 
-_ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️"}
+_ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️", SKIPPED: "⏭️"}
 
 
 def _cell(text: str) -> str:
@@ -22,7 +22,7 @@ def _code(text: str) -> str:
 
 
 def _lead_time(outcome: Outcome) -> str:
-    if not outcome.succeeded or outcome.finished_at is None:
+    if not outcome.succeeded or outcome.result == SKIPPED or outcome.finished_at is None:
         return "— (nothing new went live)"
     if outcome.commit_time is None:
         return "— (commit time unknown)"
@@ -46,6 +46,18 @@ def _overview(outcome: Outcome) -> list[str]:
     if outcome.reason:
         rows.append(("Reason", _cell(outcome.reason)))
     return ["| | |", "|---|---|", *(f"| {key} | {value} |" for key, value in rows)]
+
+
+def _skipped(outcome: Outcome) -> list[str]:
+    if outcome.result != SKIPPED:
+        return []
+    return [
+        "",
+        "> [!NOTE]",
+        f"> **Nothing was changed.** The environment now runs {_code(outcome.deployed_image)}, "
+        f"which replaced {_code(outcome.only_if_live)} (`only-if-live`), so it was left as is: "
+        f"{_code(outcome.image)} was not set.",
+    ]
 
 
 def _phases(outcome: Outcome) -> list[str]:
@@ -93,6 +105,7 @@ def render_summary(outcome: Outcome) -> str:
         "",
         *_overview(outcome),
         *_degraded(outcome),
+        *_skipped(outcome),
         *_phases(outcome),
         *_smoke(outcome),
     ]
