@@ -130,3 +130,22 @@ def test_deploys_use_the_digest_and_never_rebuild(rendered: dict[str, Path]) -> 
                 image = job["steps"][-1]["with"]["image"]
                 assert "digest" in image or "promotion" in image, (job_id, image)
                 assert job["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_example_pins_a_commit_whose_action_takes_every_input_it_passes() -> None:
+    example = ROOT / "examples" / "hello-api"
+    config = YAML(typ="safe").load((example / "cdgen.yml").read_text())
+    shown = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{config['action']['ref']}:action.yml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    inputs = set(YAML(typ="safe").load(shown.stdout)["inputs"])
+    yaml = YAML(typ="safe")
+    for path in sorted((example / ".github/workflows").glob("*.yml")):
+        for job in yaml.load(path.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("cdgen-dev/cdgen@"):
+                    assert set(step["with"]) <= inputs, (path.name, set(step["with"]) - inputs)
