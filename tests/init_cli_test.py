@@ -96,7 +96,7 @@ def test_prompts_take_answers_and_reask_on_invalid_ones(tmp_path: Path) -> None:
     ]
     result = runner.invoke(app, ["init", str(tmp_path)], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert "Shop Front\n  is not a DNS-1123 label" in result.output
+    assert "Shop Front\n  must be a DNS-1123 label" in result.output
     descriptor = YAML(typ="safe").load((tmp_path / "cdgen.yml").read_text())
     assert descriptor["name"] == "shop-front"
     assert descriptor["image"]["test"] == "make test"

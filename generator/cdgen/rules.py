@@ -1,72 +1,68 @@
 """The descriptor's value rules, for checking prompt answers and cleaning detected values.
 
-The patterns repeat those of schemas/cdgen.schema.json (a test keeps them equal): the
-schema stays the authority for `cdgen validate`; these let `cdgen init` re-ask a question
-or fall back to a default before anything is written.
+Each rule is read from schemas/cdgen.schema.json, so `cdgen init` re-asks a question or
+falls back to a default by exactly the rules `cdgen validate` applies.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-BRANCH = r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$"
-URL = r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?$"
-SMOKE_PATH = r"^/[A-Za-z0-9._~/%-]*$"
-COMMAND = r"^(?![\s\S]*\$\{\{)[\s\S]*\S[\s\S]*$"
-IMAGE_REPOSITORY = r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$"
-RELATIVE_PATH = r"^(?!-)(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$"
-SECRET_NAME = r"^(?![Gg][Ii][Tt][Hh][Uu][Bb]_)[A-Za-z_][A-Za-z0-9_]*$"  # noqa: S105 (a pattern, not a password)
-DURATION = r"^[1-9][0-9]{0,3}(s|m|h)$"
-ENVIRONMENT = r"^[a-z][a-z0-9-]{0,39}$"
+from cdgen.resources import load_schema
+
+# Where each rule's definition lives in schemas/cdgen.schema.json ("[]": a list's items).
+_WHERE: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "branch": ("branch",),
+    "image-repository": ("image", "repository"),
+    "path": ("image", "dockerfile"),
+    "command": ("image", "test"),
+    "environment": ("environments", "[]", "name"),
+    "url": ("environments", "[]", "url"),
+    "approval": ("environments", "[]", "approval"),
+    "namespace": ("environments", "[]", "kubernetes", "namespace"),
+    "secret": ("environments", "[]", "kubernetes", "kubeconfig-secret"),
+    "duration": ("environments", "[]", "kubernetes", "rollout-timeout"),
+    "smoke-path": ("environments", "[]", "smoke", "path"),
+}
+RULE_NAMES = frozenset(_WHERE)
 
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: re.Pattern[str]
-    message: str  # completes "<value> …"
+    pattern: str
+    message: str  # the schema's x-error: "must be ..."
     max_length: int = 4096
 
 
-_LABEL_MESSAGE = (
-    "is not a DNS-1123 label (lowercase letters, digits and '-', starting and ending with "
-    "a letter or digit, at most 63 characters)"
-)
-RULES = {
-    "name": Rule(re.compile(DNS_LABEL), _LABEL_MESSAGE),
-    "namespace": Rule(re.compile(DNS_LABEL), _LABEL_MESSAGE),
-    "branch": Rule(
-        re.compile(BRANCH),
-        "is not a plain branch name (letters, digits, '.', '_', '/', '-'; no '..')",
-        255,
-    ),
-    "url": Rule(
-        re.compile(URL),
-        "is not an http:// or https:// URL with a host, an optional port and a plain path",
-        2048,
-    ),
-    "smoke-path": Rule(re.compile(SMOKE_PATH), "is not an absolute URL path such as /health", 1024),
-    "command": Rule(re.compile(COMMAND), "is not a non-empty shell command without `${{`"),
-    "approval": Rule(re.compile(r"^(reviewers|manual|none)$"), "is not reviewers, manual or none"),
-    "image-repository": Rule(
-        re.compile(IMAGE_REPOSITORY), "is not a lowercase image repository such as acme/api", 255
-    ),
-    "path": Rule(re.compile(RELATIVE_PATH), "is not a plain relative path", 1024),
-    "secret": Rule(
-        re.compile(SECRET_NAME), "is not a secret name (and must not start GITHUB_)", 100
-    ),
-    "duration": Rule(re.compile(DURATION), "is not a duration such as 90s, 5m or 1h"),
-    "environment": Rule(re.compile(ENVIRONMENT), "is not a lowercase environment name"),
-}
+def matches(pattern: str, value: str) -> bool:
+    """JSON Schema's `pattern`, with ECMA-262's `$`: it never matches before a final newline."""
+    found = re.search(pattern, value)
+    return found is not None and (not pattern.endswith("$") or found.end() == len(value))
 
 
-def check_value(rule: str, value: str) -> str | None:
+@cache
+def rule(name: str) -> Rule:
+    """The named rule, read from the schema (the one authority for every value)."""
+    node: dict[str, Any] = load_schema()
+    for step in _WHERE[name]:
+        node = node["items"] if step == "[]" else node["properties"][step]
+    if "enum" in node:
+        pattern = "^(" + "|".join(re.escape(str(v)) for v in node["enum"]) + ")$"
+    else:
+        pattern = node["pattern"]
+    return Rule(pattern, node["x-error"], node.get("maxLength", 4096))
+
+
+def check_value(name: str, value: str) -> str | None:
     """Why `value` breaks the named rule, or None when it follows it."""
-    checked = RULES[rule]
+    checked = rule(name)
     if len(value) > checked.max_length:
-        return f"is longer than {checked.max_length} characters"
-    return None if checked.pattern.match(value) else checked.message
+        return f"must be at most {checked.max_length} characters"
+    return None if matches(checked.pattern, value) else checked.message
 
 
 def is_valid(rule: str, value: str) -> bool:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
+from cdgen.rules import matches
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -43,12 +44,24 @@ def validate_document(doc: Document) -> None:
 
 
 def find_violations(doc: Document) -> Iterator[Violation]:
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(load_schema())
+    validator = _validator_class()(load_schema())
     for error in validator.iter_errors(doc.data):
         yield from _explain(doc, error)
     yield from _check_environments(doc)
+
+
+def _validator_class() -> Any:
+    """Draft 2020-12 whose `pattern` anchors `$` at the very end, as ECMA-262 (and so editors
+    and other validators of the schema) do: Python's `$` also matches before a final newline,
+    which would let "staging\\n" through."""
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    def pattern(validator: Any, expected: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not matches(expected, instance):
+            yield ValidationError(f"{instance!r} does not match {expected!r}")
+
+    extend: Any = validators.extend  # untyped in the stubs
+    return extend(Draft202012Validator, {"pattern": pattern})
 
 
 def _explain(doc: Document, error: ValidationError) -> Iterator[Violation]:
