@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox import default_state, write_sandbox
+from support.sandbox import SandboxDir, default_state, write_sandbox
 from support.smoke_server import SmokeServer, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,25 +122,15 @@ def run_act(
 
 
 @dataclass
-class Lab:
+class Lab(SandboxDir):
     """A kubectl simulator and a smoke server shared by every job of a workflow."""
 
-    directory: Path
-    bin_dir: Path
     server: SmokeServer
-
-    @property
-    def state_path(self) -> Path:
-        return self.directory / "state.json"
-
-    def state(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
-        return loaded
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> None:
         state = self.state()
         change(state)
-        self.state_path.write_text(json.dumps(state), encoding="utf-8")
+        self.save(state)
 
     def smoke_url(self, namespace: str) -> str:
         return f"{self.server.url}/{namespace}/api"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox import default_state, write_sandbox
+from support.sandbox import SandboxDir, default_state, write_sandbox
 from support.smoke_server import SmokeServer, start_server
 
 from cdgen.deploy.cli import run
@@ -21,22 +20,11 @@ MUTATING = {"set", "undo"}
 
 
 @dataclass
-class Sandbox:
-    directory: Path
-    bin_dir: Path
-
-    @property
-    def state_path(self) -> Path:
-        return self.directory / "state.json"
-
-    def state(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
-        return loaded
-
+class Sandbox(SandboxDir):
     def update(self, **changes: Any) -> None:
         state = self.state()
         state.update(changes)
-        self.state_path.write_text(json.dumps(state), encoding="utf-8")
+        self.save(state)
 
     def image(self, namespace: str = NAMESPACE) -> str:
         image: str = self.state()["deployments"][f"{namespace}/api"]["containers"]["api"]

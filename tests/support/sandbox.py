@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,25 @@ def default_state(namespaces: list[str]) -> dict[str, Any]:
         "http": DEFAULT_HTTP,
         "calls": [],
     }
+
+
+@dataclass
+class SandboxDir:
+    """A directory written by write_sandbox: the simulator's bin/ and its state file."""
+
+    directory: Path
+    bin_dir: Path
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def state(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        return loaded
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.state_path.write_text(json.dumps(state), encoding="utf-8")
 
 
 def write_sandbox(directory: Path, state: dict[str, Any], python: str = sys.executable) -> Path:
