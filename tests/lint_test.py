@@ -3,6 +3,7 @@ GitHub workflow schema with zero findings, and follows cdgen's security rules.""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -133,19 +134,19 @@ def test_deploys_use_the_digest_and_never_rebuild(rendered: dict[str, Path]) -> 
 
 
 def test_the_example_pins_a_commit_whose_action_takes_every_input_it_passes() -> None:
+    """The example pins an earlier commit of this repository: its action.yml inputs are
+    recorded in tests/data (the pins workflow checks the record against git online), so this
+    holds in a clone without history."""
     example = ROOT / "examples" / "hello-api"
     config = YAML(typ="safe").load((example / "cdgen.yml").read_text())
-    shown = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{config['action']['ref']}:action.yml"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert shown.returncode == 0, shown.stderr
-    inputs = set(YAML(typ="safe").load(shown.stdout)["inputs"])
+    record = json.loads((ROOT / "tests/data/own-action-inputs.json").read_text())
+    inputs = set(record[config["action"]["ref"]])
     yaml = YAML(typ="safe")
+    passed = 0
     for path in sorted((example / ".github/workflows").glob("*.yml")):
         for job in yaml.load(path.read_text())["jobs"].values():
             for step in job.get("steps", []):
                 if step.get("uses", "").startswith("cdgen-dev/cdgen@"):
                     assert set(step["with"]) <= inputs, (path.name, set(step["with"]) - inputs)
+                    passed += 1
+    assert passed > 0

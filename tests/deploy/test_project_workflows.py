@@ -29,8 +29,13 @@ def _tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / name), *args], capture_output=True, text=True, check=False)
 
 
-def test_the_three_workflows_exist() -> None:
-    assert {path.name for path in WORKFLOWS} == {"tests.yml", "self-test.yml", "release.yml"}
+def test_the_project_workflows_exist() -> None:
+    assert {path.name for path in WORKFLOWS} == {
+        "tests.yml",
+        "self-test.yml",
+        "release.yml",
+        "pins.yml",
+    }
 
 
 def test_actionlint_with_shellcheck() -> None:
