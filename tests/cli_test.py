@@ -41,7 +41,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out == f"cdgen {__version__}\n"
+    assert capsys.readouterr().out == (
+        f"cdgen {__version__} (commit 444280f218400360460914173bfe6fc44c67b1ee, v0.1.0)\n"
+    )
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,13 +131,13 @@ def test_hand_edit_is_caught_refused_and_forced(
 ) -> None:
     assert main(["generate"]) == 0
     cd = repo / CD
-    cd.write_text(cd.read_text().replace("timeout-minutes: 30", "timeout-minutes: 45"))
+    cd.write_text(cd.read_text().replace("timeout-minutes: 60", "timeout-minutes: 45"))
     edited = cd.read_bytes()
     capsys.readouterr()
     assert main(["check"]) == 1
     captured = capsys.readouterr()
     assert ".github/workflows/cd.yml: hand-edited" in captured.err
-    assert "-    timeout-minutes: 45\n+    timeout-minutes: 30\n" in captured.out
+    assert "-    timeout-minutes: 45\n+    timeout-minutes: 60\n" in captured.out
     assert main(["generate"]) == 1
     assert "cd.yml: hand-edited" in capsys.readouterr().err
     assert cd.read_bytes() == edited

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,6 +13,10 @@ from cdgen.generate import Target, render_target
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDENS = Path(__file__).resolve().parent / "goldens"
+# Output depends on the commit cdgen was built from (it pins its own action to it): the
+# tests, the goldens and the bundled example all use this one (./dev example sets it too).
+BUILD_STAMP = (ROOT / "tests" / "data" / "build-stamp.json").read_text(encoding="utf-8").strip()
+os.environ["CDGEN_BUILD_STAMP"] = BUILD_STAMP
 
 
 def tool(name: str) -> str:

@@ -128,7 +128,8 @@ def test_deploys_use_the_digest_and_never_rebuild(rendered: dict[str, Path]) -> 
             if job_id != "build":
                 assert not any(u.startswith("docker/build-push-action@") for u in uses), job_id
             if job_id.startswith("deploy-"):
-                image = job["steps"][-1]["with"]["image"]
+                (deploy,) = [s for s in job["steps"] if s.get("id") == "deploy"]
+                image = deploy["with"]["image"]
                 assert "digest" in image or "promotion" in image, (job_id, image)
                 assert job["concurrency"]["cancel-in-progress"] is False
 

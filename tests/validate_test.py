@@ -167,8 +167,8 @@ CASES = [
     ),
     pytest.param(
         "      retries: 5\n",
-        "      retries: 0\n",
-        ["23:16: environments[0].smoke.retries: must be at least 1 (got 0)"],
+        "      retries: -1\n",
+        ["23:16: environments[0].smoke.retries: must be at least 0 (got -1)"],
         id="retries-range",
     ),
     pytest.param(

@@ -46,7 +46,9 @@ OutputOption = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"cdgen {__version__}")
+        from cdgen.stamp import build_stamp
+
+        typer.echo(f"cdgen {__version__} ({build_stamp().describe()})")
         raise typer.Exit(0)
 
 

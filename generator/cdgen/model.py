@@ -8,10 +8,14 @@ from typing import Any
 
 from cdgen import __version__
 from cdgen.resources import load_schema
+from cdgen.stamp import Stamp, release_tag
 
-DEFAULT_ACTION_REF = "v" + __version__.split(".", 1)[0]
+# The movable major tag, used only by a cdgen that knows no commit of its own.
+FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
 # Upper bound of one smoke request in the deploy engine, used to size job timeouts.
 SMOKE_REQUEST_SECONDS = 10
+# What a deploy job spends around its own waits: checkout, toolchain, npm ci, the record.
+SETUP_SECONDS = 600
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -33,6 +37,13 @@ class E2E:
     run: str
     node_version: str | None
     rollback_on_failure: bool
+    timeout: str
+
+    @property
+    def step_minutes(self) -> int:
+        """The step's `timeout-minutes`, a backstop behind the in-step `timeout`: a timed-out
+        step fails (and so rolls back) where a timed-out job would only be cancelled."""
+        return math.ceil(seconds(self.timeout) / 60) + 1
 
 
 @dataclass(frozen=True)
@@ -59,13 +70,21 @@ class Environment:
 
     @property
     def deploy_minutes(self) -> int:
-        """A job timeout covering a rollout and its undo, and the smoke test and its undo."""
+        """One deploy step: a rollout and its undo, and the smoke test (the first try, then
+        `retries` more) and its undo."""
         rollout = seconds(self.kubernetes.rollout_timeout)
         smoke = 0
         if self.smoke:
             per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = (1 + self.smoke.retries) * per_try  # the first try, then the retries
+            smoke = (1 + self.smoke.retries) * per_try
         return math.ceil((2 * rollout + smoke + 300) / 60)
+
+    @property
+    def job_minutes(self) -> int:
+        """The deploy job: the deploy, then (with e2e) the tests and a rollback after them."""
+        if not self.e2e:
+            return self.deploy_minutes
+        return 2 * self.deploy_minutes + self.e2e.step_minutes + math.ceil(SETUP_SECONDS / 60)
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class Image:
     platforms: tuple[str, ...]
     tag_latest: bool
     test: str | None
+    test_shell: bool
+    attest: bool
 
     @property
     def multi_platform(self) -> bool:
@@ -85,6 +106,8 @@ class Image:
 
 @dataclass(frozen=True)
 class Action:
+    """The composite action the deploy jobs use: `repository@ref # version`."""
+
     repository: str
     ref: str
     version: str | None
@@ -100,18 +123,33 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Generator:
+    """The cdgen that writes the files, which the drift check runs again: its own commit in
+    the action's repository (checked out by release tag when it is one, then verified)."""
+
+    repository: str
+    stamp: Stamp
+
+    @property
+    def checkout_ref(self) -> str:
+        if self.stamp.release:
+            return "refs/tags/" + self.stamp.release
+        return self.stamp.commit or "refs/tags/" + release_tag()
+
+    @property
+    def label(self) -> str:
+        return self.stamp.release or (self.stamp.commit or release_tag())[:12]
+
+
+@dataclass(frozen=True)
 class Pipeline:
     name: str
     branch: str
     image: Image
     environments: tuple[Environment, ...]
     action: Action
+    generator: Generator
     unmanaged: frozenset[str] = frozenset()
-
-    @property
-    def pushed_environments(self) -> tuple[Environment, ...]:
-        """Environments a push deploys to, in order (everything before the first manual one)."""
-        return tuple(e for e in self.environments if e.approval != "manual")
 
     @property
     def manual_environments(self) -> tuple[Environment, ...]:
@@ -126,15 +164,19 @@ def _defaults(*where: str) -> dict[str, Any]:
     return {k: v.get("default") for k, v in node["properties"].items()}
 
 
-def build_pipeline(data: Any) -> Pipeline:
-    """Turn validated descriptor data into the model, filling in defaults."""
+def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
+    """Turn validated descriptor data into the model, filling in defaults.
+
+    `stamp` is the commit this cdgen was built from: the default pin of its action."""
     name = str(data["name"])
+    action = _build_action(data.get("action") or {}, stamp)
     return Pipeline(
         name=name,
         branch=str(data.get("branch", _defaults()["branch"])),
         image=_build_image(data.get("image") or {}),
         environments=tuple(_build_environment(e, name) for e in data["environments"]),
-        action=_build_action(data.get("action") or {}),
+        action=action,
+        generator=Generator(action.repository, stamp),
         unmanaged=frozenset(str(p) for p in data.get("unmanaged") or ()),
     )
 
@@ -149,6 +191,8 @@ def _build_image(raw: dict[str, Any]) -> Image:
         platforms=tuple(str(p) for p in d["platforms"]),
         tag_latest=bool(d["tag-latest"]),
         test=d["test"],
+        test_shell=bool(d["test-shell"]),
+        attest=bool(d["attest"]),
     )
 
 
@@ -164,7 +208,9 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
         )
     if "e2e" in raw:
         t = {**_defaults("environments", "[]", "e2e"), **raw["e2e"]}
-        e2e = E2E(str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]))
+        e2e = E2E(
+            str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]), str(t["timeout"])
+        )
     return Environment(
         name=str(d["name"]),
         url=str(d["url"]),
@@ -181,6 +227,13 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
     )
 
 
-def _build_action(raw: dict[str, Any]) -> Action:
+def _build_action(raw: dict[str, Any], stamp: Stamp) -> Action:
+    """The descriptor's pin wins; else the commit this cdgen was built from (with its release
+    tag as the comment when it is one); else, knowing no commit, the movable major tag."""
     d = {**_defaults("action"), **raw}
-    return Action(str(d["repository"]), str(d["ref"] or DEFAULT_ACTION_REF), d["version"])
+    repository = str(d["repository"])
+    if d["ref"]:
+        return Action(repository, str(d["ref"]), d["version"])
+    if stamp.commit:
+        return Action(repository, stamp.commit, stamp.release)
+    return Action(repository, FALLBACK_ACTION_REF, None)

@@ -45,7 +45,9 @@ def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
     context = {
         "pipeline": pipeline,
         "action": pipeline.action,
+        "cdgen": pipeline.generator,
         "stages": plan_stages(pipeline),
+        "promotion_previous": promotion_previous(pipeline),
         "source": source,
         "version": __version__,
     }
@@ -74,18 +76,30 @@ def plan_stages(pipeline: Pipeline) -> list[Stage]:
             continue
         needs = ["build"]
         if previous is not None:
-            needs.append(f"deploy-{previous.name}")
-            if previous.e2e:
-                needs.append(f"e2e-{previous.name}")
+            needs.append(f"deploy-{previous.name}")  # its deploy, e2e and rollback: one job
         image = gh("needs.build.outputs.image") + "@" + gh("needs.build.outputs.digest")
         stages.append(Stage(env, False, "build", tuple(needs), image, gh("github.sha")))
         previous = env
     return stages
 
 
+def promotion_previous(pipeline: Pipeline) -> list[tuple[str, str]]:
+    """(manual environment, the environment an image must have passed before it)."""
+    pairs = []
+    for index, env in enumerate(pipeline.environments):
+        if env.approval == "manual" and index > 0:
+            pairs.append((env.name, pipeline.environments[index - 1].name))
+    return pairs
+
+
 def gh(expression: str) -> str:
     """A GitHub Actions expression; templates never write `${{` themselves."""
     return "${{ " + expression + " }}"
+
+
+def gh_string(value: str) -> str:
+    """A string literal inside a GitHub expression (single quotes, doubled to escape)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def uses(repository: str) -> str:
@@ -110,5 +124,5 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(gh=gh, uses=uses, q=quote)
+    env.globals.update(gh=gh, gh_string=gh_string, uses=uses, q=quote)
     return env

@@ -14,7 +14,7 @@ from support.sandbox import GOOD, deployment
 
 from cdgen.generate import Target, render_target
 
-from .conftest import ACTION_REF, ActRun, Lab, init_repo, run_act
+from .conftest import ACTION_REF, ActRun, Lab, for_act, init_repo, run_act
 
 pytestmark = pytest.mark.slow
 
@@ -90,10 +90,9 @@ def rendered(
     base = tmp_path_factory.mktemp("rendered")
     generated = _pipeline(lab, base / "render")
     deploy_job = generated["jobs"]["deploy-staging"]
-    workflow = {
-        **generated,
-        "jobs": {"build": STUB_BUILD, "deploy-staging": deploy_job, "report": REPORT},
-    }
+    workflow = for_act(
+        {**generated, "jobs": {"build": STUB_BUILD, "deploy-staging": deploy_job, "report": REPORT}}
+    )
     repo = base / "repo"
     repo.mkdir()
     sha = init_repo(repo, {".github/workflows/cd.yml": json.dumps(workflow, indent=1)})
