@@ -60,7 +60,7 @@ class Fault:
     """A canned answer for the next ``times`` requests (None: until cleared)."""
 
     status: int
-    body: dict[str, Any]
+    body: Any  # JSON, or bytes sent as they are
     headers: dict[str, str]
     times: int | None
     stall: float = 0.0  # send the headers, then wait this long before the body
@@ -122,6 +122,16 @@ class GitHubApi(ThreadingHTTPServer):
 
     def fail(self, times: int | None = 1, status: int = 502, message: str = "Server Error") -> None:
         self._add_fault(Fault(status, error_body(status, message), {}, times))
+
+    def respond(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Any answer at all (a redirect, a body that is not JSON) for the next requests."""
+        self._add_fault(Fault(status, body, headers or {}, times))
 
     def stall(self, seconds: float, times: int | None = 1) -> None:
         """Answer 200 headers promptly, then send nothing for ``seconds``."""
@@ -275,7 +285,7 @@ class GitHubHandler(BaseHTTPRequestHandler):
         number: int,
         stall: float = 0.0,
     ) -> None:
-        data = json.dumps(body, separators=(",", ":")).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
