@@ -324,3 +324,17 @@ def test_the_shim_needs_no_pythonpath(gh_dir: Path, api: GitHubApi) -> None:
     passes only PATH, the token and the API URL, and runs in the state directory)."""
     done = gh(gh_dir, api, *VERIFY, "--jq", ".[0].verificationResult.statement.predicateType")
     assert (done.returncode, done.stdout) == (0, f"{SLSA_V1}\n")
+
+
+@pytest.mark.parametrize("content", [None, "{not json", "[]"])
+def test_a_broken_state_file_is_a_usage_error(
+    gh_dir: Path, api: GitHubApi, content: str | None
+) -> None:
+    state_file = gh_dir / "gh-state.json"
+    if content is None:
+        state_file.unlink()
+    else:
+        state_file.write_text(content, encoding="utf-8")
+    done = gh(gh_dir, api, *VERIFY)
+    assert done.returncode == 2
+    assert f"fake gh: cannot use the state file {state_file}" in done.stderr

@@ -400,3 +400,29 @@ def test_a_misspelt_seed_is_refused() -> None:
 
     with pytest.raises(ValueError, match=r"acme/api deployments\[0\]: unknown keys \['state'\]"):
         load_seed(GitHubState(), {"repos": {REPO: {"deployments": [{"sha": "a", "state": "x"}]}}})
+
+
+def test_the_quota_runs_out_as_on_github(state: GitHubState) -> None:
+    """GITHUB_TOKEN gets 1,000 requests an hour per repository: a client must stay under."""
+    with GitHubApi(state, quota=3) as api:
+        url = f"{api.url}/repos/{REPO}/deployments"
+        replies = [request(url) for _ in range(4)]
+    assert [r.status for r in replies] == [200, 200, 200, 403]
+    assert [r.headers["x-ratelimit-remaining"] for r in replies] == ["2", "1", "0", "0"]
+    assert replies[3].body["message"].startswith("API rate limit exceeded")
+
+
+def test_a_bad_content_length_is_refused(api: GitHubApi) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", api.server_address[1], timeout=5)
+    connection.putrequest("POST", f"/repos/{REPO}/deployments")
+    connection.putheader("Authorization", "Bearer ghs_test_token")
+    connection.putheader("Content-Length", "lots")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert (response.status, json.loads(response.read())["message"]) == (
+        400,
+        "Problems parsing JSON",
+    )
+    connection.close()

@@ -214,13 +214,16 @@ def with_state(argv: list[str]) -> dict[str, Any]:
     path = os.environ.get(STATE_VARIABLE)
     if not path:
         return {}
-    with open(path, "r+", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        state: dict[str, Any] = json.load(handle)
-        state.setdefault("calls", []).append(argv)
-        handle.seek(0)
-        handle.truncate()
-        json.dump(state, handle, indent=1)
+    try:
+        with open(path, "r+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            state: dict[str, Any] = json.load(handle)
+            state.setdefault("calls", []).append(argv)
+            handle.seek(0)
+            handle.truncate()
+            json.dump(state, handle, indent=1)
+    except (OSError, ValueError, AttributeError) as error:
+        raise UsageError(f"cannot use the state file {path}: {error}") from None
     return state
 
 

@@ -41,7 +41,7 @@ from support.github_shapes import Urls
 from support.github_state import BOT, REST_DOCS, ApiError, GitHubState
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
-RATE_LIMIT = 5000
+MAX_BODY = 1 << 20
 UNPARSABLE = object()
 
 
@@ -76,6 +76,7 @@ class GitHubApi(ThreadingHTTPServer):
         read_only_tokens: Iterable[str] = (),
         port: int = 0,
         record_path: Path | None = None,
+        quota: int = 5000,
     ) -> None:
         super().__init__(("127.0.0.1", port), GitHubHandler)
         self.state = state or GitHubState()
@@ -86,6 +87,9 @@ class GitHubApi(ThreadingHTTPServer):
         self.requests: list[Recorded] = []
         self.counts: Counter[str] = Counter()
         self.delay = 0.0
+        # Requests allowed before GitHub's primary rate limit answers 403: 5,000 an hour for
+        # a user's token, 1,000 an hour per repository for GITHUB_TOKEN in Actions.
+        self.quota = quota
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
 
@@ -102,20 +106,15 @@ class GitHubApi(ThreadingHTTPServer):
     def rate_limit(self, kind: str = "primary", times: int | None = 1, wait: int = 60) -> None:
         """primary: 403 with x-ratelimit-remaining 0 and a reset ``wait`` seconds away;
         secondary: 429 with retry-after ``wait``."""
-        docs = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
         if kind == "primary":
-            headers = {
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": str(int(time.time()) + wait),
-            }
-            message = "API rate limit exceeded for installation ID 1."
-            self._add_fault(Fault(403, error_body(403, message, docs), headers, times))
+            self._add_fault(primary_rate_limit(times, wait))
         elif kind == "secondary":
             message = (
                 "You have exceeded a secondary rate limit. Please wait a few minutes"
                 " before you try again."
             )
-            fault = Fault(429, error_body(429, message, docs), {"retry-after": str(wait)}, times)
+            body = error_body(429, message, RATE_LIMIT_DOCS)
+            fault = Fault(429, body, {"retry-after": str(wait)}, times)
             self._add_fault(fault)
         else:
             raise ValueError(f"rate limit kind is primary or secondary, not {kind!r}")
@@ -189,6 +188,15 @@ def error_body(status: int, message: str, docs: str = REST_DOCS) -> dict[str, An
     return {"message": message, "documentation_url": docs, "status": str(status)}
 
 
+RATE_LIMIT_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+
+
+def primary_rate_limit(times: int | None, wait: int) -> Fault:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + wait)}
+    body = error_body(403, "API rate limit exceeded for installation ID 1.", RATE_LIMIT_DOCS)
+    return Fault(403, body, headers, times)
+
+
 class GitHubHandler(BaseHTTPRequestHandler):
     server: GitHubApi
     protocol_version = "HTTP/1.1"
@@ -209,8 +217,11 @@ class GitHubHandler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _read_body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True  # the rest of the body cannot be skipped reliably
+            return UNPARSABLE
+        raw = self.rfile.read(int(length)) if int(length) else b""
         if not raw:
             return None
         try:
@@ -229,6 +240,8 @@ class GitHubHandler(BaseHTTPRequestHandler):
         number = self.server.record(Recorded(method, parts.path, query, shown, headers, endpoint))
         time.sleep(self.server.delay)
         fault = self.server.take_fault()
+        if fault is None and number >= self.server.quota:
+            fault = primary_rate_limit(None, 3600)
         if fault is not None:
             self._send(fault.status, fault.body, fault.headers, number, stall=fault.stall)
             return
@@ -293,8 +306,8 @@ class GitHubHandler(BaseHTTPRequestHandler):
         self.send_header("X-GitHub-Request-Id", f"0000:{number:04X}:CD6E:0000:00000000")
         used = number + 1
         defaults = {
-            "x-ratelimit-limit": str(RATE_LIMIT),
-            "x-ratelimit-remaining": str(max(RATE_LIMIT - used, 0)),
+            "x-ratelimit-limit": str(self.server.quota),
+            "x-ratelimit-remaining": str(max(self.server.quota - used, 0)),
             "x-ratelimit-used": str(used),
             "x-ratelimit-reset": str(int(time.time()) + 3600),
             "x-ratelimit-resource": "core",
@@ -322,11 +335,13 @@ def main() -> None:
     parser.add_argument("--port-file", type=Path, required=True)
     parser.add_argument("--token", action="append", default=[])
     parser.add_argument("--record", type=Path)
+    parser.add_argument("--quota", type=int, default=5000, help="requests before a 403")
     args = parser.parse_args()
     state = GitHubState()
     if args.seed:
         load_seed(state, json.loads(args.seed.read_text(encoding="utf-8")))
-    server = GitHubApi(state, tokens=args.token or ["ghs_test_token"], record_path=args.record)
+    tokens = args.token or ["ghs_test_token"]
+    server = GitHubApi(state, tokens=tokens, record_path=args.record, quota=args.quota)
     args.port_file.write_text(str(server.server_address[1]), encoding="utf-8")
     server.serve_forever()
 
