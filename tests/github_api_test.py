@@ -426,3 +426,21 @@ def test_a_bad_content_length_is_refused(api: GitHubApi) -> None:
         "Problems parsing JSON",
     )
     connection.close()
+
+
+def test_keep_alive_answers_are_not_held_back(api: GitHubApi) -> None:
+    """Clients reuse connections (the metrics command reads thousands of pages): each answer
+    must leave at once, not ~40 ms later when Nagle's algorithm meets delayed ACKs."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", api.server_address[1], timeout=5)
+    started = time.monotonic()
+    for _ in range(50):
+        connection.request(
+            "GET", f"/repos/{REPO}/deployments", headers={"Authorization": "Bearer ghs_test_token"}
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        response.read()
+    connection.close()
+    assert time.monotonic() - started < 1.5  # ~2 s when every answer waits for an ACK
