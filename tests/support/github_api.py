@@ -35,10 +35,17 @@ from urllib.parse import parse_qs, urlsplit
 if __package__ in (None, ""):  # run as a program: make the `support` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from support.github_faults import (
+    Fault,
+    error_body,
+    error_json,
+    primary_rate_limit,
+    secondary_rate_limit,
+)
 from support.github_routes import Answer, Call, Routed, route
 from support.github_seed import load_seed
 from support.github_shapes import Urls
-from support.github_state import BOT, REST_DOCS, ApiError, GitHubState
+from support.github_state import BOT, ApiError, GitHubState
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 MAX_BODY = 1 << 20
@@ -53,17 +60,6 @@ class Recorded:
     body: Any
     headers: dict[str, str]
     endpoint: str
-
-
-@dataclass
-class Fault:
-    """A canned answer for the next ``times`` requests (None: until cleared)."""
-
-    status: int
-    body: Any  # JSON, or bytes sent as they are
-    headers: dict[str, str]
-    times: int | None
-    stall: float = 0.0  # send the headers, then wait this long before the body
 
 
 class GitHubApi(ThreadingHTTPServer):
@@ -106,18 +102,10 @@ class GitHubApi(ThreadingHTTPServer):
     def rate_limit(self, kind: str = "primary", times: int | None = 1, wait: int = 60) -> None:
         """primary: 403 with x-ratelimit-remaining 0 and a reset ``wait`` seconds away;
         secondary: 429 with retry-after ``wait``."""
-        if kind == "primary":
-            self._add_fault(primary_rate_limit(times, wait))
-        elif kind == "secondary":
-            message = (
-                "You have exceeded a secondary rate limit. Please wait a few minutes"
-                " before you try again."
-            )
-            body = error_body(429, message, RATE_LIMIT_DOCS)
-            fault = Fault(429, body, {"retry-after": str(wait)}, times)
-            self._add_fault(fault)
-        else:
+        if kind not in ("primary", "secondary"):
             raise ValueError(f"rate limit kind is primary or secondary, not {kind!r}")
+        limit = primary_rate_limit if kind == "primary" else secondary_rate_limit
+        self._add_fault(limit(times, wait))
 
     def fail(self, times: int | None = 1, status: int = 502, message: str = "Server Error") -> None:
         self._add_fault(Fault(status, error_body(status, message), {}, times))
@@ -184,19 +172,6 @@ class GitHubApi(ThreadingHTTPServer):
         self.stop()
 
 
-def error_body(status: int, message: str, docs: str = REST_DOCS) -> dict[str, Any]:
-    return {"message": message, "documentation_url": docs, "status": str(status)}
-
-
-RATE_LIMIT_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
-
-
-def primary_rate_limit(times: int | None, wait: int) -> Fault:
-    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + wait)}
-    body = error_body(403, "API rate limit exceeded for installation ID 1.", RATE_LIMIT_DOCS)
-    return Fault(403, body, headers, times)
-
-
 class GitHubHandler(BaseHTTPRequestHandler):
     server: GitHubApi
     protocol_version = "HTTP/1.1"  # keep-alive, as GitHub's
@@ -251,7 +226,7 @@ class GitHubHandler(BaseHTTPRequestHandler):
         try:
             answer = self._answer(method, routed, query, body, headers)
         except ApiError as error:
-            answer = Answer(error.status, _error_json(error), {})
+            answer = Answer(error.status, error_json(error), {})
         self._send(answer.status, answer.body, answer.headers, number)
 
     def _answer(
@@ -323,13 +298,6 @@ class GitHubHandler(BaseHTTPRequestHandler):
             time.sleep(stall)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(data)  # unless the client gave up waiting, as it should
-
-
-def _error_json(error: ApiError) -> dict[str, Any]:
-    body = error_body(error.status, error.message, error.documentation_url)
-    if error.errors is not None:
-        body = {"message": error.message, "errors": error.errors, **body}
-    return body
 
 
 def main() -> None:
