@@ -11,6 +11,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 COMMIT = re.compile(r"[0-9a-f]{40}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TOKEN = re.compile(r"[\x21-\x7e]*")
 
 
 def one_line(text: str) -> str:
@@ -52,7 +53,8 @@ class RecordTarget:
             _url_problem("the API URL", self.api_url, api=True),
             "" if REPOSITORY.fullmatch(self.repository) else "the repository is not OWNER/NAME",
             "" if self.token else "no token",
-            "the token holds whitespace" if re.search(r"\s", self.token) else "",
+            # It becomes a header: whitespace could smuggle in another one.
+            "the token is not printable ASCII" if TOKEN.fullmatch(self.token) is None else "",
             "" if COMMIT.fullmatch(self.commit) else "the commit is not a 40-hex SHA",
             "" if self.environment.strip() else "no environment name",
             "the environment name is too long" if len(self.environment) > 255 else "",
