@@ -16,6 +16,7 @@ from support.fake_gh_attest import SLSA_V1, attestation
 from support.fake_gh_jq import JQ_EXPRESSIONS, evaluate, format_value
 from support.github_api import GitHubApi
 from support.github_state import GitHubState
+from support.http_json import request
 
 REPO = "acme/api"
 TOKEN = "ghs_test_token"
@@ -338,3 +339,56 @@ def test_a_broken_state_file_is_a_usage_error(
     done = gh(gh_dir, api, *VERIFY)
     assert done.returncode == 2
     assert f"fake gh: cannot use the state file {state_file}" in done.stderr
+
+
+def test_verify_on_an_enterprise_server(gh_dir: Path, api: GitHubApi, tmp_path: Path) -> None:
+    """The generated scripts build the identity from $GITHUB_SERVER_URL."""
+    server = "https://ghe.example.com"
+    entry = attestation(REPO, COMMIT, server=server)
+    write_fake_gh(tmp_path / "ghes", {DIGEST: [entry]})
+    identity = f"{server}/{REPO}/.github/workflows/cd.yml@refs/heads/main"
+    path = ".[0].verificationResult.signature.certificate.sourceRepositoryURI"
+    done = gh(tmp_path / "ghes", api, *replaced("--cert-identity", identity), "--jq", path)
+    assert (done.returncode, done.stdout) == (0, f"{server}/{REPO}\n"), done.stderr
+
+
+# The gh calls of the generated promotion step (templates/_macros.j2 on the lead's branch).
+PROMOTION_CHECKS = r"""
+set -eo pipefail
+passed=""
+for id in $(gh api "repos/$GITHUB_REPOSITORY/deployments?environment=$previous&sha=$commit&per_page=100" --jq '.[].id'); do
+  if gh api "repos/$GITHUB_REPOSITORY/deployments/$id/statuses?per_page=100" --jq '.[].state' | grep -qx success; then
+    passed=$id
+    break
+  fi
+done
+committed=$(gh api "repos/$GITHUB_REPOSITORY/commits/$commit" --jq .commit.committer.date)
+ancestry=$(gh api "repos/$GITHUB_REPOSITORY/compare/$BRANCH...$commit" --jq .status)
+echo "passed=$passed committed=$committed ancestry=$ancestry"
+"""
+
+
+def test_the_promotion_checks_read_the_records(
+    gh_dir: Path, api: GitHubApi, state: GitHubState
+) -> None:
+    older, newer = list(state.repos[REPO].commits)[-2:]
+    at = "2024-02-01T00:00:00Z"
+    state.add_deployment(REPO, older, "staging", [("failure", at)])
+    passed = state.add_deployment(REPO, older, "staging", [("success", at)])
+    state.add_deployment(REPO, older, "staging", [("in_progress", at), ("failure", at)])
+    # A newer deploy succeeds through the API: GitHub marks the earlier success inactive,
+    # which must not hide that the older commit passed staging.
+    url = f"{api.url}/repos/{REPO}/deployments"
+    newest = request(url, "POST", {"ref": newer, "environment": "staging"}).body
+    request(f"{url}/{newest['id']}/statuses", "POST", {"state": "success"})
+    assert state.repos[REPO].deployments[passed].latest_state == "inactive"
+    env = {"GITHUB_REPOSITORY": REPO, "previous": "staging", "commit": older, "BRANCH": "main"}
+    done = subprocess.run(
+        ["bash", "-c", PROMOTION_CHECKS],
+        env={"PATH": f"{gh_dir / 'bin'}:/usr/bin:/bin", "GH_TOKEN": TOKEN,
+             "CDGEN_FAKE_GITHUB_API": api.url, **env},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    date = state.repos[REPO].commits[older].date
+    assert done.stdout == f"passed={passed} committed={date} ancestry=behind\n"

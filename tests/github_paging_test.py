@@ -150,6 +150,9 @@ def test_compare_accepts_branches_and_short_shas(api: GitHubApi, state: GitHubSt
     sha = graph(state)
     reply = request(f"{api.url}/repos/{REPO}/compare/main...{sha['c'][:7]}")
     assert reply.body["status"] == "diverged"
+    state.repos[REPO].branches["release/2024"] = sha["b"]
+    reply = request(f"{api.url}/repos/{REPO}/compare/release/2024...{sha['a']}")
+    assert (reply.status, reply.body["status"]) == (200, "behind")
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ certificateIssuer, subjectAlternativeName and the Fulcio extensions with their J
 (``sourceRepositoryDigest``, ``sourceRepositoryRef``, ``buildSignerURI``, ...).
 
 A state entry, per digest ("sha256:HEX"):
-    {"repo": "OWNER/NAME", "signer": "https://github.com/OWNER/NAME/PATH@REF",
+    {"repo": "OWNER/NAME", "signer": "https://HOST/OWNER/NAME/PATH@REF",
      "source_digest": "<commit>", "predicate_type": "https://slsa.dev/provenance/v1"}
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 ISSUER = "https://token.actions.githubusercontent.com"
 CERT_ISSUER = "CN=sigstore-intermediate,O=sigstore.dev"
 SLSA_V1 = "https://slsa.dev/provenance/v1"
-SIGNER = re.compile(r"https://github\.com/([^/]+)/([^/]+)/(.+)@(refs/.+)")
+SIGNER = re.compile(r"(https://[^/]+)/([^/]+)/([^/]+)/(.+)@(refs/.+)")
 
 
 class VerifyFailed(Exception):
@@ -37,9 +37,11 @@ def attestation(
     workflow: str = ".github/workflows/cd.yml",
     ref: str = "refs/heads/main",
     predicate_type: str = SLSA_V1,
+    server: str = "https://github.com",
 ) -> dict[str, str]:
-    """A state entry for an attestation made by ``repo``'s ``workflow`` at ``ref``."""
-    signer = f"https://github.com/{repo}/{workflow}@{ref}"
+    """A state entry for an attestation made by ``repo``'s ``workflow`` at ``ref``
+    (on GitHub Enterprise Server, ``server`` is its URL)."""
+    signer = f"{server}/{repo}/{workflow}@{ref}"
     return {
         "repo": repo,
         "signer": signer,
@@ -51,9 +53,9 @@ def attestation(
 def certificate_summary(entry: dict[str, str]) -> dict[str, str]:
     found = SIGNER.fullmatch(entry["signer"])
     if found is None:
-        raise ValueError(f"signer is https://github.com/OWNER/NAME/PATH@REF: {entry['signer']}")
-    owner, name, path, ref = found.groups()
-    repo_url = f"https://github.com/{entry['repo']}"
+        raise ValueError(f"signer is https://HOST/OWNER/NAME/PATH@REF: {entry['signer']}")
+    server, owner, name, path, ref = found.groups()
+    repo_url = f"{server}/{entry['repo']}"
     run = f"{repo_url}/actions/runs/1/attempts/1"
     return {  # certificate.Summary: two fields, then the extensions in their Go order
         "certificateIssuer": CERT_ISSUER,
@@ -71,7 +73,7 @@ def certificate_summary(entry: dict[str, str]) -> dict[str, str]:
         "sourceRepositoryDigest": entry["source_digest"],
         "sourceRepositoryRef": ref,
         "sourceRepositoryIdentifier": "1",
-        "sourceRepositoryOwnerURI": f"https://github.com/{entry['repo'].split('/')[0]}",
+        "sourceRepositoryOwnerURI": f"{server}/{entry['repo'].split('/')[0]}",
         "sourceRepositoryOwnerIdentifier": "1",
         "buildConfigURI": entry["signer"],
         "buildConfigDigest": entry["source_digest"],
@@ -83,8 +85,8 @@ def certificate_summary(entry: dict[str, str]) -> dict[str, str]:
 
 def statement(image: str, digest: str, entry: dict[str, str]) -> dict[str, Any]:
     """The in-toto statement, as protojson writes it (``_type`` first)."""
-    ref = certificate_summary(entry)["sourceRepositoryRef"]
-    repo_url = f"https://github.com/{entry['repo']}"
+    summary = certificate_summary(entry)
+    ref, repo_url = summary["sourceRepositoryRef"], summary["sourceRepositoryURI"]
     return {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": image, "digest": {"sha256": digest.removeprefix("sha256:")}}],

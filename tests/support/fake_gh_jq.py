@@ -34,6 +34,7 @@ JQ_EXPRESSIONS = (
     ".merge_base_commit.sha",
     ".[0].verificationResult.signature.certificate.sourceRepositoryDigest",
     ".[].verificationResult.signature.certificate.sourceRepositoryDigest",
+    ".[0].verificationResult.signature.certificate.sourceRepositoryURI",
     ".[0].verificationResult.statement.predicateType",
 )
 STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\.\[(\d*)\]")

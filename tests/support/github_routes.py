@@ -180,7 +180,8 @@ ROUTES: list[tuple[str, re.Pattern[str], Endpoint, str]] = [
             "/deployments/{deployment_id}/statuses/{status_id}",
         ),
         ("GET", r"/commits/([^/]+)", get_commit, "/commits/{ref}"),
-        ("GET", r"/compare/([^/]+)", compare, "/compare/{basehead}"),
+        # Branch names may hold slashes: release/2024...abc1234
+        ("GET", r"/compare/(.+)", compare, "/compare/{basehead}"),
     ]
 ]
 
