@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-from support.workflow_script import run_step
+from support.fake_gh import write_fake_gh
+from support.fake_gh_attest import attestation
+from support.github_api import GitHubApi
+from support.github_state import GitHubState
+from support.workflow_script import StepRun, find_step, run_step
 
 from conftest import GOLDENS
 
@@ -106,3 +111,169 @@ def test_a_failing_image_test_fails_the_step(docker: tuple[Path, Path], tmp_path
         [bin_dir],
     )
     assert done.code == 3
+
+
+# --- the image check of promotions (cd.yml) and rollbacks (rollback.yml) -----------------
+# Run against the fake gh over the GitHub API double and the fake docker: the rules of
+# items 3, 4 and 13 (the exact signer identity, the commit from the certificate, the
+# commit's place on the branch without attestations, the environment before passed).
+
+REPO = "acme/api"
+TOKEN = "ghs_test_token"
+IMAGE = "ghcr.io/acme/api"
+DIGEST = "sha256:" + "d" * 64
+
+
+class Lab:
+    """The API double with a history on `branch`, the fakes, and a way to run the step."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        api: GitHubApi,
+        state: GitHubState,
+        docker_bin: Path,
+        docker_state: Path,
+    ) -> None:
+        self.tmp_path, self.api, self.state = tmp_path, api, state
+        self.docker_bin, self.docker_state = docker_bin, docker_state
+        self.attestations: dict[str, list[dict[str, str]]] = {}
+
+    def run(self, scenario: str, rel: str, job: str, expressions: dict[str, str]) -> StepRun:
+        gh_bin = write_fake_gh(self.tmp_path / "gh", self.attestations)
+        step = find_step(_workflow(scenario, rel), job, "verify")
+        return run_step(
+            step,
+            {"steps.name.outputs.image": IMAGE, "github.token": TOKEN, **expressions},
+            self.tmp_path / "step",
+            [gh_bin, self.docker_bin],
+            {"CDGEN_FAKE_GITHUB_API": self.api.url},
+        )
+
+    def tag(self, commit: str, digest: str) -> None:
+        state = json.loads(self.docker_state.read_text())
+        state["tags"][f"{IMAGE}:{commit}"] = digest
+        self.docker_state.write_text(json.dumps(state))
+
+
+@pytest.fixture
+def lab(tmp_path: Path, docker: tuple[Path, Path]) -> Iterator[Lab]:
+    state = GitHubState()
+    state.add_history(REPO, 3, branch="main")
+    state.add_history(REPO, 2, branch="release")
+    with GitHubApi(state, tokens=(TOKEN,)) as api:
+        yield Lab(tmp_path, api, state, *docker)
+
+
+def _commits(lab: Lab, branch: str) -> list[str]:
+    repo = lab.state.repos[REPO]
+    head = repo.branches[branch]
+    chain = [head]
+    while repo.commits[chain[-1]].parents:
+        chain.append(repo.commits[chain[-1]].parents[0])
+    return chain[::-1]
+
+
+def _promote(lab: Lab, wanted: str, scenario: str = "approval-manual") -> StepRun:
+    return lab.run(
+        scenario,
+        ".github/workflows/cd.yml",
+        "promotion",
+        {"inputs.digest": wanted, "inputs.promote-to": "production"},
+    )
+
+
+def test_a_promotion_takes_an_attested_image_that_passed_the_stage_before(lab: Lab) -> None:
+    commit = _commits(lab, "main")[-1]
+    lab.attestations[DIGEST] = [attestation(REPO, commit)]
+    lab.state.add_deployment(
+        REPO,
+        commit,
+        "staging",
+        [("in_progress", "2024-01-02T00:00:00Z"), ("success", "2024-01-02T00:05:00Z")],
+    )
+    done = _promote(lab, DIGEST)
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.outputs["image"] == f"{IMAGE}@{DIGEST}"
+    assert done.outputs["commit"] == commit
+    assert done.outputs["commit-time"].startswith("2024-01-01T")
+    assert "passed staging" in done.summary
+
+
+def test_a_promotion_refuses_an_image_that_did_not_pass_the_stage_before(lab: Lab) -> None:
+    commit = _commits(lab, "main")[-1]
+    lab.attestations[DIGEST] = [attestation(REPO, commit)]
+    lab.state.add_deployment(
+        REPO,
+        commit,
+        "staging",
+        [("in_progress", "2024-01-02T00:00:00Z"), ("failure", "2024-01-02T00:05:00Z")],
+    )
+    done = _promote(lab, DIGEST)
+    assert done.code == 1
+    assert done.errors == [
+        f"commit {commit} has not passed staging (no successful deployment there); promote it to staging first"
+    ]
+    assert "commit" not in done.outputs
+
+
+def test_a_promotion_refuses_an_image_built_on_another_branch(lab: Lab) -> None:
+    commit = _commits(lab, "main")[-1]
+    lab.attestations[DIGEST] = [attestation(REPO, commit, ref="refs/heads/feature")]
+    done = _promote(lab, DIGEST)
+    assert done.code == 1
+    assert done.errors == [
+        f"{IMAGE}@{DIGEST} has no valid provenance from this repository's cd.yml on main"
+    ]
+    assert "commit" not in done.outputs
+
+
+def test_a_commit_sha_resolves_through_its_tag_and_must_match_the_certificate(lab: Lab) -> None:
+    first, _, last = _commits(lab, "main")
+    lab.tag(last, DIGEST)
+    lab.attestations[DIGEST] = [attestation(REPO, first)]  # the tag names another build
+    done = _promote(lab, last)
+    assert done.code == 1
+    assert done.errors == [f"{IMAGE}:{last} was built from commit {first}, not {last}"]
+
+
+def test_neither_a_sha_nor_a_digest_is_refused(lab: Lab) -> None:
+    done = _promote(lab, "latest")
+    assert done.code == 1
+    assert "'latest' is neither a full commit SHA" in done.errors[0]
+
+
+def test_without_attestations_the_commit_must_be_on_the_branch_and_tagged(lab: Lab) -> None:
+    release = _commits(lab, "release")
+    main_only = _commits(lab, "main")[-1]
+    for commit in (*release, main_only):
+        lab.tag(commit, "sha256:" + commit[:2] * 32)
+    lab.state.add_deployment(REPO, release[-2], "staging", [("success", "2024-01-02T00:00:00Z")])
+
+    done = _promote(lab, release[-2], "private-repository")  # behind the branch's head
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.outputs["commit"] == release[-2]
+    assert done.outputs["image"] == f"{IMAGE}@sha256:{release[-2][:2] * 32}"
+
+    not_on_branch = _promote(lab, main_only, "private-repository")
+    assert not_on_branch.code == 1
+    assert f"commit {main_only} is not on release" in not_on_branch.errors[0]
+
+    digest = _promote(lab, DIGEST, "private-repository")
+    assert digest.code == 1
+    assert "without attestations (image.attest: false)" in digest.errors[0]
+
+    untagged = "f" * 40
+    missing = _promote(lab, untagged, "private-repository")
+    assert missing.code == 1
+    assert missing.errors == [
+        f"{IMAGE}:{untagged} does not exist: only images the pipeline built can be deployed"
+    ]
+
+
+def test_a_rollback_checks_the_image_but_no_stage(lab: Lab) -> None:
+    commit = _commits(lab, "main")[0]
+    lab.attestations[DIGEST] = [attestation(REPO, commit)]
+    done = lab.run("article", ".github/workflows/rollback.yml", "resolve", {"inputs.image": DIGEST})
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.outputs["commit"] == commit

@@ -132,8 +132,10 @@ def for_act(workflow: dict[str, Any]) -> dict[str, Any]:
     for job_id, job in workflow["jobs"].items():
         environment = job.get("environment")
         if isinstance(environment, dict):
-            job = {**job, "environment": {k: v for k, v in environment.items() if k != "deployment"}}
-        jobs[job_id] = job
+            kept = {k: v for k, v in environment.items() if k != "deployment"}
+            jobs[job_id] = {**job, "environment": kept}
+        else:
+            jobs[job_id] = job
     return {**workflow, "jobs": jobs}
 
 
