@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from support.generated import ARTICLE, git_repository, snapshot
 
 from cdgen import __version__
 from cdgen.cli import main
 from cdgen.resources import load_schema
-from conftest import GOLDENS
 
-DESCRIPTOR = (
-    (GOLDENS / "article.yml").read_text().split("descriptor: |\n", 1)[1].split("\nfiles:")[0]
-)
-DESCRIPTOR = "\n".join(line[2:] for line in DESCRIPTOR.splitlines()) + "\n"
+DESCRIPTOR = ARTICLE
 CD = ".github/workflows/cd.yml"
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A real git repository holding the article's descriptor."""
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    (tmp_path / "cdgen.yml").write_text(DESCRIPTOR)
-    return tmp_path
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
+    return git_repository(tmp_path)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,9 +168,16 @@ def test_bot_pin_bump_is_not_drift_and_survives_regeneration(
 
 
 def test_orphan_is_reported_and_removed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cdgen.header import State, body_digest, make_header, split_generated
+
     assert main(["generate"]) == 0
-    orphan = repo / ".github/workflows/old-deploy.yml"
-    orphan.write_text((repo / CD).read_text())
+    # A file cdgen wrote at a path it no longer produces: header and body verify there.
+    rel = ".github/workflows/old-deploy.yml"
+    parsed = split_generated((repo / CD).read_text())
+    assert parsed is not None
+    state = State(parsed.state.inputs, 5, body_digest(rel, parsed.body), parsed.state.pins)
+    orphan = repo / rel
+    orphan.write_text(make_header(__version__, "cdgen.yml", state) + parsed.body)
     mine = repo / ".github/workflows/mine.yml"
     mine.write_text("name: mine\n")
     capsys.readouterr()
@@ -216,28 +208,21 @@ def test_a_write_failing_midway_leaves_no_partial_file(
     before = snapshot(repo)
     (repo / "cdgen.yml").write_text(DESCRIPTOR.replace("tag-latest: true", "tag-latest: false"))
     before["cdgen.yml"] = (repo / "cdgen.yml").read_bytes()
-    real_fdopen = os.fdopen
+    real_write_bytes = Path.write_bytes
     written = []
 
-    class DiskFull:
-        def __init__(self, fd: int, *args: object, **kwargs: object) -> None:
-            self.handle = real_fdopen(fd, *args, **kwargs)  # type: ignore[call-overload]
+    def disk_full(self: Path, data: bytes) -> int:
+        written.append(self)
+        if len(written) < 2:
+            return real_write_bytes(self, data)
+        real_write_bytes(self, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
 
-        def __enter__(self) -> DiskFull:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-        def write(self, text: str) -> None:
-            self.handle.write(text[: len(text) // 2])
-            written.append(text)
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("cdgen.workspace.os.fdopen", DiskFull)
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
     assert main(["generate"]) == 1
+    monkeypatch.undo()
     assert "No space left on device" in capsys.readouterr().err
-    assert written
+    assert len(written) == 2
     assert snapshot(repo) == before
 
 
@@ -254,8 +239,9 @@ def test_a_directory_in_the_way_is_reported_cleanly(
 def test_the_bundled_example_is_generated_and_up_to_date(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from support.generated import ROOT
+
     from cdgen.generate import Target, render_target
-    from conftest import ROOT
 
     example = ROOT / "examples" / "hello-api"
     assert main(["check", "--config", str(example / "cdgen.yml")]) == 0, capsys.readouterr().err

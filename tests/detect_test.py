@@ -5,10 +5,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from init_repos import git_init, make_node_service, make_python_service, write
+from support.init_repos import git_init, make_node_service, make_python_service, write
 
-from cdgen.detect import Deployment, DockerfileInfo, GitRemote, detect_repository
-from cdgen.git_remote import parse_remote_url, read_config_remote
+from cdgen.init.detect import Container, Deployment, DockerfileInfo, GitRemote, detect_repository
+from cdgen.init.git_remote import parse_remote_url, read_config_remote
 
 
 def test_node_service_with_manifests(tmp_path: Path) -> None:
@@ -23,7 +23,13 @@ def test_node_service_with_manifests(tmp_path: Path) -> None:
     assert d.python is None
     assert d.deployments == (
         Deployment(
-            file="k8s/app.yaml", name="api", namespace="shop", containers=("api", "log-shipper")
+            file="k8s/app.yaml",
+            name="api",
+            namespace="shop",
+            containers=(
+                Container("api", "ghcr.io/acme/api:latest", None),
+                Container("log-shipper", "fluent/fluent-bit:3", None),
+            ),
         ),
     )
     assert d.remote == GitRemote(host="github.com", owner="Acme", name="Api")
@@ -41,7 +47,7 @@ def test_python_service(tmp_path: Path) -> None:
     assert d.node is None
     assert d.python is not None
     assert (d.python.name, d.python.test) == ("billing", "python -m pytest")
-    assert [(x.name, x.namespace, x.containers) for x in d.deployments] == [
+    assert [(x.name, x.namespace, x.container_names) for x in d.deployments] == [
         ("billing", "finance", ("billing",))
     ]
     assert d.remote is not None
@@ -104,7 +110,11 @@ def test_broken_manifest_is_a_note_and_others_are_still_read(tmp_path: Path) -> 
     write(tmp_path, "k8s/a-broken.yaml", "kind: Deployment\nmetadata: {name: [\n")
     write(tmp_path, "k8s/b-dup.yaml", "kind: Deployment\nkind: Service\n")
     write(tmp_path, "k8s/c-ok.yaml", "kind: Deployment\nmetadata: {name: web}\n")
-    write(tmp_path, "k8s/chart/templates/d.yaml", "metadata: {name: {{ .Values.name }}}\n")
+    write(
+        tmp_path,
+        "k8s/chart/templates/d.yaml",
+        "kind: Deployment\nmetadata: {name: {{ .Values.name }}}\n",
+    )
 
     d = detect_repository(tmp_path)
 
@@ -114,21 +124,30 @@ def test_broken_manifest_is_a_note_and_others_are_still_read(tmp_path: Path) -> 
     assert any("Skipped 1 templated manifest" in n for n in d.notes)
 
 
-def test_manifests_in_every_known_folder_and_kind_list(tmp_path: Path) -> None:
+def test_manifests_in_any_folder_and_kind_list(tmp_path: Path) -> None:
     def deployment(name: str) -> dict[str, object]:
         return {"kind": "Deployment", "metadata": {"name": name}}
 
-    folders = {"deploy": "d1", "manifests": "d2", "kubernetes": "d3", ".k8s": "d4"}
+    folders = {
+        "deploy": "d1",
+        "kubernetes-manifests": "d2",
+        "kustomize/base": "d3",
+        ".k8s": "d4",
+        "ops/cluster": "d5",
+    }
     for folder, name in folders.items():
         write(tmp_path, f"{folder}/app.yml", json.dumps(deployment(name)))
     write(tmp_path, "k8s/list.yaml", json.dumps({"kind": "List", "items": [deployment("d0")]}))
     write(tmp_path, "k8s/overlays/prod/app.yaml", json.dumps(deployment("d0b")))
     write(tmp_path, "k8s/notes.txt", "kind: Deployment")
-    write(tmp_path, "other/ignored.yaml", json.dumps(deployment("ignored")))
+    # Dependencies, tooling and version control are never manifests of this repository.
+    for skipped in ("node_modules/lib", ".git", ".github/workflows", "vendor/x"):
+        write(tmp_path, f"{skipped}/app.yaml", json.dumps(deployment("skipped")))
 
     names = [x.name for x in detect_repository(tmp_path).deployments]
 
-    assert names == ["d0", "d0b", "d1", "d2", "d3", "d4"]
+    # In path order: the walk takes no folder name as a hint.
+    assert names == ["d4", "d1", "d0", "d0b", "d2", "d3", "d5"]
 
 
 def test_dockerfile_in_a_service_folder_is_its_context(tmp_path: Path) -> None:

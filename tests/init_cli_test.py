@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from init_repos import git_init, make_node_service, make_python_service
 from ruamel.yaml import YAML
+from support.init_repos import git_init, make_node_service, make_python_service
 from typer.testing import CliRunner
 
 from cdgen.cli import app, main

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.generated import ROOT
 
 from cdgen.pins import PINS, Pin, pin
-from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import check_pins

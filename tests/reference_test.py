@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.generated import ROOT
 
 from cdgen.reference import COMMAND, render_reference
 from cdgen.resources import load_schema
-from conftest import ROOT
 
 DOC = ROOT / "docs" / "descriptor.md"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdgen import __version__
-from cdgen.resources import load_schema
+from cdgen.resources import schema_defaults
 
 DEFAULT_ACTION_REF = "v" + __version__.split(".", 1)[0]
 # Upper bound of one smoke request in the deploy engine, used to size job timeouts.
@@ -109,21 +109,8 @@ class Pipeline:
     unmanaged: frozenset[str] = frozenset()
 
     @property
-    def pushed_environments(self) -> tuple[Environment, ...]:
-        """Environments a push deploys to, in order (everything before the first manual one)."""
-        return tuple(e for e in self.environments if e.approval != "manual")
-
-    @property
     def manual_environments(self) -> tuple[Environment, ...]:
         return tuple(e for e in self.environments if e.approval == "manual")
-
-
-def _defaults(*where: str) -> dict[str, Any]:
-    """Defaults declared in the schema for the object at `where` (one source of truth)."""
-    node: dict[str, Any] = load_schema()
-    for step in where:
-        node = node["items"] if step == "[]" else node["properties"][step]
-    return {k: v.get("default") for k, v in node["properties"].items()}
 
 
 def build_pipeline(data: Any) -> Pipeline:
@@ -131,7 +118,7 @@ def build_pipeline(data: Any) -> Pipeline:
     name = str(data["name"])
     return Pipeline(
         name=name,
-        branch=str(data.get("branch", _defaults()["branch"])),
+        branch=str(data.get("branch", schema_defaults()["branch"])),
         image=_build_image(data.get("image") or {}),
         environments=tuple(_build_environment(e, name) for e in data["environments"]),
         action=_build_action(data.get("action") or {}),
@@ -140,7 +127,7 @@ def build_pipeline(data: Any) -> Pipeline:
 
 
 def _build_image(raw: dict[str, Any]) -> Image:
-    d = {**_defaults("image"), **raw}
+    d = {**schema_defaults("image"), **raw}
     return Image(
         registry=str(d["registry"]),
         repository=d["repository"],
@@ -153,17 +140,17 @@ def _build_image(raw: dict[str, Any]) -> Image:
 
 
 def _build_environment(raw: dict[str, Any], service: str) -> Environment:
-    d = {**_defaults("environments", "[]"), **raw}
-    k8s = {**_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
+    d = {**schema_defaults("environments", "[]"), **raw}
+    k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
     smoke = e2e = None
     if "smoke" in raw:
-        s = {**_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
+        s = {**schema_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
         smoke = Smoke(
             str(s["path"]), int(s["retries"]), str(s["interval"]), bool(s["expect-version"])
         )
     if "e2e" in raw:
-        t = {**_defaults("environments", "[]", "e2e"), **raw["e2e"]}
+        t = {**schema_defaults("environments", "[]", "e2e"), **raw["e2e"]}
         e2e = E2E(str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]))
     return Environment(
         name=str(d["name"]),
@@ -182,5 +169,5 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
 
 
 def _build_action(raw: dict[str, Any]) -> Action:
-    d = {**_defaults("action"), **raw}
+    d = {**schema_defaults("action"), **raw}
     return Action(str(d["repository"]), str(d["ref"] or DEFAULT_ACTION_REF), d["version"])
