@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from support.init_repos import git_init, make_node_service, make_python_service, write
 
+from cdgen.init.answers import answers_from_detection
 from cdgen.init.detect import Container, Deployment, DockerfileInfo, GitRemote, detect_repository
 from cdgen.init.git_remote import parse_remote_url, read_config_remote
+from cdgen.init.manifests import image_score
 
 
 def test_node_service_with_manifests(tmp_path: Path) -> None:
@@ -296,3 +300,141 @@ def test_remote_from_git_config_without_git(tmp_path: Path) -> None:
 
     assert read_config_remote(config) == "git@github.com:me/api.git"
     assert read_config_remote(tmp_path / "missing") is None
+
+
+# Item 20: the Deployment and container running this repository's own image.
+
+SHOP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: storefront, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: istio-proxy
+          image: docker.io/istio/proxyv2:1.22
+        - name: web
+          image: ghcr.io/Acme/Shop@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+          readinessProbe:
+            httpGet: {path: /ready, port: 8080}
+"""
+BACKEND = """\
+kind: Deployment
+metadata: {name: backend, namespace: shop}
+spec: {template: {spec: {containers: [{name: backend, image: "ghcr.io/acme/backend:2"}]}}}
+"""
+
+
+def test_the_deployment_running_the_repository_s_image_is_chosen(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://github.com/acme/shop.git")
+    write(tmp_path, "deploy/backend.yaml", BACKEND)  # first alphabetically, not this repository's
+    write(tmp_path, "kubernetes-manifests/shop.yaml", SHOP)
+
+    answers = answers_from_detection(detect_repository(tmp_path))
+
+    staging = answers.environments[0]
+    assert (staging.kubernetes.deployment, staging.kubernetes.container) == ("storefront", "web")
+    assert staging.smoke.path == "/ready"  # from the container's HTTP readiness probe
+    assert any("Using Deployment 'storefront'; also found: backend." in n for n in answers.notes)
+
+
+@pytest.mark.parametrize(
+    ("image", "score"),
+    [
+        ("ghcr.io/acme/shop", 2),
+        ("GHCR.io/Acme/Shop:1.0", 2),
+        ("ghcr.io/acme/shop@sha256:" + "0" * 64, 2),
+        ("registry.example.com:5000/acme/shop:3", 1),
+        ("acme/shop", 1),
+        ("ghcr.io/acme/shop-worker", 0),
+        ("ghcr.io/other/shop", 0),
+        (None, 0),
+    ],
+)
+def test_image_score(image: str | None, score: int) -> None:
+    assert image_score(image, "Acme/Shop") == score
+
+
+def test_without_a_remote_the_deployment_named_like_the_service_wins(tmp_path: Path) -> None:
+    root = tmp_path / "shop"  # the service's name, without a git remote
+    write(root, "k8s/a.yaml", BACKEND)
+    write(root, "k8s/b.yaml", BACKEND.replace("backend", "shop"))
+
+    answers = answers_from_detection(detect_repository(root))
+
+    assert answers.name == "shop"
+    assert answers.environments[0].kubernetes.deployment == "shop"
+
+
+def test_a_probe_path_cdgen_yml_cannot_use_is_explained(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://github.com/acme/shop.git")
+    write(tmp_path, "k8s/shop.yaml", SHOP.replace("path: /ready", "path: /ready?full=1"))
+
+    answers = answers_from_detection(detect_repository(tmp_path))
+
+    assert answers.environments[0].smoke.path == "/health"
+    assert any("readiness probe path '/ready?full=1'" in n for n in answers.notes)
+
+
+# Item 17: bounded reading of package.json, pyproject.toml and manifests.
+
+
+def test_deeply_nested_package_json_and_pyproject_are_notes(tmp_path: Path) -> None:
+    write(tmp_path, "package.json", '{"a": ' * 5000 + "1" + "}" * 5000)
+    write(tmp_path, "pyproject.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
+
+    d = detect_repository(tmp_path)
+
+    assert d.node is None
+    assert "package.json: nested deeper than 64 levels; not read." in d.notes
+    assert "pyproject.toml: nested deeper than 64 levels; not read." in d.notes
+
+
+def test_a_toml_document_just_over_the_bound_is_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", "a = " + "[" * 70 + "]" * 70 + "\n")
+    assert (
+        "pyproject.toml: nested deeper than 64 levels; not read."
+        in detect_repository(tmp_path).notes
+    )
+
+
+def test_manifests_over_the_alias_or_nesting_bound_are_skipped(tmp_path: Path) -> None:
+    laughs = ["kind: Deployment", "metadata: {name: lol}", "a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    laughs += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(12)
+    ]
+    write(tmp_path, "k8s/laughs.yaml", "\n".join(laughs) + "\n")
+    write(tmp_path, "k8s/deep.yaml", "kind: Deployment\nspec: " + "[" * 100 + "]" * 100 + "\n")
+    write(tmp_path, "k8s/ok.yaml", BACKEND)
+
+    d = detect_repository(tmp_path)
+
+    assert [x.name for x in d.deployments] == ["backend"]
+    assert "k8s/laughs.yaml: more than 100 aliases; skipped." in d.notes
+    assert "k8s/deep.yaml: nested deeper than 64 levels; skipped." in d.notes
+
+
+def test_fifos_and_huge_files_are_skipped_without_being_read(tmp_path: Path) -> None:
+    """In a child process with a time limit: reading a FIFO would wait for a writer forever."""
+    write(tmp_path, "k8s/ok.yaml", BACKEND)
+    for name in ("k8s/pipe.yaml", "package.json", ".nvmrc"):
+        os.mkfifo(tmp_path / name)
+    with (tmp_path / "k8s/huge.yaml").open("w") as huge:
+        huge.write("kind: Deployment\n" + "#" * 2_000_000 + "\n")
+    code = (
+        "import sys; from pathlib import Path; from cdgen.init.detect import detect_repository;"
+        "d = detect_repository(Path(sys.argv[1]));"
+        "print([x.name for x in d.deployments]); print(*d.notes, sep='\\n')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "['backend']"
+    assert "k8s/pipe.yaml: not a regular file; skipped." in lines
+    assert "k8s/huge.yaml: larger than 1000000 bytes; skipped." in lines
