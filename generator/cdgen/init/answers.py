@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from cdgen import rules
 from cdgen.init.detect import Deployment, Detection
-from cdgen.init.manifests import Container, choose_container, choose_deployment
 from cdgen.resources import schema_defaults
 
 Approval = Literal["reviewers", "manual", "none"]
@@ -127,10 +126,10 @@ def questions(d: Detection) -> list[Question]:
     if d.test_command is None:
         text = "Command that tests the built image, run inside it (empty: none)"
         asked.append(Question("image.test", text, "", "command", optional=True))
-    if pick_deployment(d, values["name"]) is None:
+    if d.pick_deployment(values["name"]) is None:
         text = "Kubernetes Deployment to update (empty: the service name)"
         asked.append(Question("kubernetes.deployment", text, "", "name", optional=True))
-    deployment = pick_deployment(d, values["name"])
+    deployment = d.pick_deployment(values["name"])
     for env in (STAGING, PRODUCTION):
         if detect_namespace(d, deployment, env) is None:
             key = env_key(env, "namespace")
@@ -149,14 +148,14 @@ def questions(d: Detection) -> list[Question]:
 
 def default_values(d: Detection) -> dict[str, str]:
     name = default_name(d)
-    deployment = pick_deployment(d, name)
+    deployment = d.pick_deployment(name)
     branch = d.branch if d.branch and rules.is_valid("branch", d.branch) else None
     values = {
         "name": name,
         "branch": branch or schema_defaults()["branch"],
         "image.test": d.test_command or "",
         "kubernetes.deployment": deployment.name if deployment else "",
-        "smoke.path": probe_path(d, deployment.name if deployment else name)
+        "smoke.path": d.probe_path(deployment.name if deployment else name)
         or schema_defaults(*_SMOKE)["path"],
         env_key(STAGING, "e2e"): d.node.e2e if d.node and d.node.e2e else "",
         env_key(PRODUCTION, "approval"): INIT_APPROVAL,
@@ -175,29 +174,6 @@ def default_name(d: Detection) -> str:
         if label:
             return label
     return DEFAULT_NAME
-
-
-def pick_deployment(d: Detection, name: str) -> Deployment | None:
-    """The usable Deployment running this repository's image, else the one named like the
-    service, else the first found."""
-    usable = [x for x in d.deployments if rules.is_valid("name", x.name)]
-    return choose_deployment(usable, d.remote.slug if d.remote else None, name)
-
-
-def pick_container(d: Detection, deployment: str) -> Container | None:
-    """The chosen Deployment's usable container running this repository's image, else the
-    one named like the Deployment, else its first."""
-    slug = d.remote.slug if d.remote else None
-    found = choose_deployment([x for x in d.deployments if x.name == deployment], slug, deployment)
-    usable = [c for c in (found.containers if found else ()) if rules.is_valid("name", c.name)]
-    return choose_container(usable, slug, deployment)
-
-
-def probe_path(d: Detection, deployment: str) -> str | None:
-    """The path of the chosen container's HTTP readiness probe, when cdgen.yml can use it."""
-    container = pick_container(d, deployment)
-    path = container.probe_path if container else None
-    return path if path and rules.is_valid("smoke-path", path) else None
 
 
 def detect_namespace(d: Detection, deployment: Deployment | None, env: str) -> str | None:
@@ -241,7 +217,7 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
     name = values["name"]
     deployment = values["kubernetes.deployment"] or name
     notes += explain_kubernetes(d, deployment)
-    container = pick_container(d, deployment)
+    container = d.pick_container(deployment)
     environments = tuple(
         build_environment(d, values, env, deployment, container.name if container else deployment)
         for env in (STAGING, PRODUCTION)
@@ -268,7 +244,7 @@ def explain_kubernetes(d: Detection, deployment: str) -> list[str]:
     if others and any(x.name == deployment for x in d.deployments):
         notes.append(f"Using Deployment {deployment!r}; also found: {', '.join(others)}.")
     chosen = [x for x in d.deployments if x.name == deployment]
-    container = pick_container(d, deployment)
+    container = d.pick_container(deployment)
     if chosen and container and len(chosen[0].containers) > 1:
         notes.append(
             f"Deployment {deployment!r} has containers {', '.join(chosen[0].container_names)}; "

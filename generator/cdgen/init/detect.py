@@ -10,8 +10,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdgen import rules
 from cdgen.init.git_remote import GitRemote, detect_branch, detect_remote
-from cdgen.init.manifests import Container, Deployment, find_deployments
+from cdgen.init.manifests import (
+    Container,
+    Deployment,
+    choose_container,
+    choose_deployment,
+    find_deployments,
+)
 from cdgen.init.reading import load_json, load_toml, read_text
 
 __all__ = [
@@ -85,6 +92,30 @@ class Detection:
             if project is not None and project.name:
                 return project.name
         return None
+
+    @property
+    def slug(self) -> str | None:
+        return self.remote.slug if self.remote else None
+
+    def pick_deployment(self, service: str) -> Deployment | None:
+        """The usable Deployment running this repository's image, else the one named like
+        the service, else the first found."""
+        usable = [x for x in self.deployments if rules.is_valid("name", x.name)]
+        return choose_deployment(usable, self.slug, service)
+
+    def pick_container(self, deployment: str) -> Container | None:
+        """The named Deployment's usable container running this repository's image, else
+        the one named like the Deployment, else its first."""
+        named = [x for x in self.deployments if x.name == deployment]
+        found = choose_deployment(named, self.slug, deployment)
+        usable = [c for c in (found.containers if found else ()) if rules.is_valid("name", c.name)]
+        return choose_container(usable, self.slug, deployment)
+
+    def probe_path(self, deployment: str) -> str | None:
+        """The path of the chosen container's HTTP readiness probe, when cdgen.yml can use it."""
+        container = self.pick_container(deployment)
+        path = container.probe_path if container else None
+        return path if path and rules.is_valid("smoke-path", path) else None
 
 
 def detect_repository(root: Path) -> Detection:
