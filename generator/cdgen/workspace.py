@@ -184,6 +184,8 @@ def plan_changes(
 
 def refuse_blocked(root: Path, rels: list[str]) -> None:
     """Every path must take a regular file: no folder, FIFO or file where a folder goes."""
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise CdgenError(f"{display_path(root)} is not a folder; nothing was written")
     problems = [f"{display_path(root / rel)}: {p}" for rel in rels if (p := _blocked(root, rel))]
     if problems:
         raise CdgenError("; ".join(problems) + "; nothing was written")
