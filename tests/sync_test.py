@@ -265,26 +265,32 @@ def test_unreadable_files_and_folders_cdgen_never_writes_do_not_block(
     import difflib  # noqa: F401 - imported now: the interpreter's home is closed to nobody
 
     base = Path(subprocess.check_output(["mktemp", "-d"], text=True).strip())
-    root = git_repository(base / "repo")
-    monkeypatch.chdir(root)
-    assert main(["generate"]) == 0
-    (root / "cdgen.yml").write_text(ARTICLE.replace("tag-latest: true", "tag-latest: false"))
-    secret, locked = root / ".github/workflows/secret.yml", root / ".github/workflows/locked"
-    secret.write_text("name: secret\n")
-    locked.mkdir()
-    subprocess.run(["chown", "-R", "nobody", str(base)], check=True)
-    for path in (secret, locked):
-        os.chown(path, 0, 0)
-        path.chmod(0)
-    os.seteuid(65534)
     try:
-        assert main(["check"]) == 1
+        root = git_repository(base / "repo")
+        monkeypatch.chdir(root)
         assert main(["generate"]) == 0
-        assert main(["check"]) == 0
+        (root / "cdgen.yml").write_text(ARTICLE.replace("tag-latest: true", "tag-latest: false"))
+        secret, locked = (
+            root / ".github/workflows/secret.yml",
+            root / ".github/workflows/locked.yml",
+        )
+        secret.write_text("name: secret\n")
+        locked.mkdir()
+        subprocess.run(["chown", "-R", "nobody", str(base)], check=True)
+        for path in (secret, locked):
+            os.chown(path, 0, 0)
+            path.chmod(0)
+        os.seteuid(65534)
+        try:
+            assert main(["check"]) == 1
+            assert main(["generate"]) == 0
+            assert main(["check"]) == 0
+        finally:
+            os.seteuid(0)
+        assert secret.read_text() == "name: secret\n"
     finally:
-        os.seteuid(0)
-    assert secret.read_text() == "name: secret\n"
-    subprocess.run(["rm", "-rf", str(base)], check=True)
+        monkeypatch.chdir("/")
+        subprocess.run(["rm", "-rf", str(base)], check=True)
 
 
 def run_cdgen(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
