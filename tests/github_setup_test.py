@@ -8,11 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from init_repos import make_node_service, write
+from support.init_repos import make_node_service, write
 
-from cdgen.answers import InitAnswers, answers_from_detection
-from cdgen.detect import detect_repository
-from cdgen.github_setup import REVIEWER_PLACEHOLDER, setup_commands
+from cdgen.init.answers import InitAnswers, answers_from_detection
+from cdgen.init.detect import detect_repository
+from cdgen.init.github_setup import REVIEWER_PLACEHOLDER, setup_commands
 
 # Records each call as one JSON line: its arguments and what it read on stdin.
 FAKE_GH = """\

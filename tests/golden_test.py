@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import render_descriptor
+from support.generated import render_descriptor
 
 
 @pytest.mark.golden_test("goldens/*.yml")

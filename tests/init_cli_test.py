@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
-from init_repos import git_init, make_node_service, make_python_service
 from ruamel.yaml import YAML
+from support.init_repos import git_init, make_node_service, make_python_service, write
 from typer.testing import CliRunner
 
 from cdgen.cli import app, main
@@ -117,3 +118,53 @@ def test_init_refuses_to_overwrite_a_workflow_it_did_not_write(tmp_path: Path) -
     assert main(["init", str(tmp_path), "--yes"]) == 1
     assert ci.read_text() == "name: ours\n"
     assert not (tmp_path / "cdgen.yml").exists()
+
+
+def test_init_takes_the_deployment_running_this_repository_s_image(tmp_path: Path) -> None:
+    git_init(tmp_path, "https://github.com/acme/shop.git")
+    write(tmp_path, "Dockerfile", "FROM scratch\n")
+    write(
+        tmp_path,
+        "deploy/backend.yaml",
+        "kind: Deployment\nmetadata: {name: backend}\n"
+        "spec: {template: {spec: {containers: [{name: backend, image: ghcr.io/acme/api}]}}}\n",
+    )
+    write(
+        tmp_path,
+        "kustomize/base/shop.yaml",
+        "kind: Deployment\nmetadata: {name: storefront, namespace: shop}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n"
+        "        - {name: proxy, image: envoyproxy/envoy:v1.30}\n"
+        "        - name: web\n          image: ghcr.io/acme/shop:latest\n"
+        "          readinessProbe: {httpGet: {path: /readyz, port: http}}\n",
+    )
+    assert main(["init", str(tmp_path), "--yes"]) == 0
+    staging = YAML(typ="safe").load((tmp_path / "cdgen.yml").read_text())["environments"][0]
+    assert staging["kubernetes"]["deployment"] == "storefront"
+    assert staging["kubernetes"]["container"] == "web"
+    assert staging["kubernetes"]["namespace"] == "shop"
+    assert staging["smoke"]["path"] == "/readyz"
+
+
+def test_init_with_standard_input_at_its_end_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git_init(tmp_path, "https://github.com/acme/shop.git")
+    for given in ("", "shop\n"):  # no answer at all; the first answer only
+        monkeypatch.setattr("sys.stdin", io.StringIO(given))
+        assert main(["init", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "standard input ended before" in err and "nothing was written" in err
+        assert "--yes" in err
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".git"]
+
+
+def test_init_suggests_lf_line_endings_until_gitattributes_asks_for_them(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    result = runner.invoke(app, ["init", str(tmp_path / "a"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "cdgen.yml text eol=lf\n  .github/** text eol=lf" in result.output
+    write(tmp_path / "b", ".gitattributes", "* text=auto eol=lf\n")
+    result = runner.invoke(app, ["init", str(tmp_path / "b"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert ".gitattributes" not in result.output

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from support.generated import GOLDENS, ROOT, render_descriptor
 
 from cdgen import __version__
 from cdgen.resources import read_schema_text
-from conftest import GOLDENS, ROOT, render_descriptor
 
 pytestmark = pytest.mark.slow
 

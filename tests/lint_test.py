@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from support.generated import GOLDENS, ROOT, render_descriptor, tool, write_files
 
 from cdgen.pins import PINS
-from conftest import GOLDENS, ROOT, render_descriptor, tool, write_files
 
 SCENARIOS = sorted(p.stem for p in GOLDENS.glob("*.yml"))
 _SHA_PIN = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")

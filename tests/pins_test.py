@@ -10,9 +10,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.generated import ROOT
 
-from cdgen.pins import PINS, Pin, pin
-from conftest import ROOT
+from cdgen.pins import (
+    BOT_MOVABLE,
+    PINS,
+    Pin,
+    find_pins,
+    keep_newer_pins,
+    normalize_pins,
+    pin,
+    table_record,
+)
 
 sys.path.insert(0, str(ROOT / "tools"))
 import check_pins
@@ -169,3 +178,61 @@ def test_security_relevant_inputs_exist() -> None:
 def test_unknown_action_raises_clear_key_error() -> None:
     with pytest.raises(KeyError, match=r"no pin for action 'acme/unknown'.*actions/checkout"):
         pin("acme/unknown")
+
+
+# Pins in generated files: found, blanked for the body hash, kept when a bot moved them.
+
+SHA_A, SHA_B = "a" * 40, "b" * 40
+BODY = f"""jobs:
+  build:
+    steps:
+      - uses: actions/checkout@{SHA_A} # v7.0.1
+      - name: x
+        uses: docker/login-action@{SHA_A} # v4.1.0
+      - uses: cdgen-dev/cdgen@{SHA_A} # v0.1.0
+"""
+
+
+def test_newer_existing_pins_are_kept_older_ones_are_not() -> None:
+    existing = BODY.replace(f"checkout@{SHA_A} # v7.0.1", f"checkout@{SHA_B} # v7.10.0")
+    existing = existing.replace(f"login-action@{SHA_A} # v4.1.0", f"login-action@{SHA_B} # v4.0.9")
+    merged = keep_newer_pins(BODY, find_pins(existing))
+    assert f"actions/checkout@{SHA_B} # v7.10.0" in merged
+    assert f"docker/login-action@{SHA_A} # v4.1.0" in merged
+
+
+def test_unversioned_existing_pins_are_not_kept() -> None:
+    existing = BODY.replace(f"checkout@{SHA_A} # v7.0.1", f"checkout@{SHA_B} # main")
+    assert keep_newer_pins(BODY, find_pins(existing)) == BODY
+
+
+def test_cdgen_s_own_action_is_never_kept() -> None:
+    existing = BODY.replace(
+        f"cdgen-dev/cdgen@{SHA_A} # v0.1.0", f"cdgen-dev/cdgen@{SHA_B} # v9.0.0"
+    )
+    assert keep_newer_pins(BODY, find_pins(existing)) == BODY
+
+
+def test_the_table_record_moves_with_the_table_s_pins_of_that_file_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = f"      - uses: {pin('actions/checkout').uses} # v7.0.1\n"
+    recorded = table_record(body)
+    assert table_record(body.replace(pin("actions/checkout").sha, SHA_B)) == recorded
+    setup_node = pin("actions/setup-node")
+    monkeypatch.setitem(
+        PINS, setup_node.repository, Pin(setup_node.repository, SHA_B, "v9", setup_node.inputs)
+    )
+    assert table_record(body) == recorded  # a pin the file does not use
+    checkout = pin("actions/checkout")
+    monkeypatch.setitem(
+        PINS, checkout.repository, Pin(checkout.repository, SHA_B, "v9", checkout.inputs)
+    )
+    assert table_record(body) != recorded
+
+
+def test_normalize_pins_blanks_only_the_given_actions() -> None:
+    blanked = normalize_pins(BODY, BOT_MOVABLE)
+    assert "actions/checkout@pinned" in blanked and "docker/login-action@pinned" in blanked
+    assert f"cdgen-dev/cdgen@{SHA_A} # v0.1.0" in blanked
+    assert "cdgen-dev/cdgen@pinned" in normalize_pins(BODY, None)

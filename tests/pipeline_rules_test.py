@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from support.generated import GOLDENS
 
 from cdgen.model import seconds
-from conftest import GOLDENS
 
 YAML_SAFE = YAML(typ="safe")
 SCENARIOS = sorted(p.stem for p in GOLDENS.glob("*.yml"))

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-
-from conftest import GOLDENS, ROOT, tool
+from support.generated import GOLDENS, ROOT, tool
 
 HOOKS = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.generated import ROOT
 
 from cdgen.reference import COMMAND, render_reference
 from cdgen.resources import load_schema
-from conftest import ROOT
 
 DOC = ROOT / "docs" / "descriptor.md"
 
@@ -103,3 +104,15 @@ def test_module_prints_the_reference() -> None:
         [sys.executable, "-m", "cdgen.reference"], capture_output=True, text=True, check=True
     )
     assert run.stdout == render_reference(load_schema())
+
+
+def test_the_readme_names_every_module_of_the_package() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tree = readme.split("## Development", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    listed = set(re.findall(r"[a-z_]+(?=\.py|[,\s)]|$)", tree))
+    package = ROOT / "generator" / "cdgen"
+    modules = {p.stem for p in package.glob("*.py")} | {p.stem for p in package.glob("init/*.py")}
+    missing = sorted(modules - listed - {"__init__"})
+    assert missing == [], f"README's module list does not name {missing}"
+    assert (package / "init").is_dir() and (package / "deploy").is_dir()
+    assert "init/" in tree and "deploy/" in tree

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from init_repos import make_node_service, make_python_service, write
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
+from support.init_repos import make_node_service, make_python_service, write
 
 from cdgen import __version__, rules
-from cdgen.answers import (
+from cdgen.init.answers import (
     E2eAnswers,
     EnvironmentAnswers,
     ImageAnswers,
@@ -22,8 +22,8 @@ from cdgen.answers import (
     answers_from_detection,
     questions,
 )
-from cdgen.detect import detect_repository
-from cdgen.scaffold import SCHEMA_URL, render_descriptor
+from cdgen.init.detect import detect_repository
+from cdgen.init.scaffold import SCHEMA_URL, render_descriptor
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "cdgen.schema.json"
 
@@ -183,7 +183,8 @@ def test_environment_specific_manifests(tmp_path: Path) -> None:
 
 def test_questions_cover_what_detection_could_not_fill(tmp_path: Path) -> None:
     detected = detect_repository(make_node_service(tmp_path / "api"))
-    empty = detect_repository(tmp_path / "api" / "k8s")  # no project, no Deployment inside
+    (tmp_path / "empty").mkdir()
+    empty = detect_repository(tmp_path / "empty")  # no project, no Deployment
 
     assert [q.key for q in questions(detected)] == [
         "name",

@@ -363,8 +363,7 @@ def test_injection_is_rejected_in_every_string_field(old: str, new: str, payload
 
 def test_commands_reach_the_workflow_verbatim_through_env(tmp_path: Path) -> None:
     from ruamel.yaml import YAML
-
-    from conftest import render_descriptor
+    from support.generated import render_descriptor
 
     command = """echo "it's $HOME" \\\n  && printf '%s\\n' "a  b" # trailing: colon"""
     text = replace("  test: npm test\n", f"  test: {_yaml_quote(command)}\n")

@@ -13,11 +13,10 @@ import pytest
 from ruamel.yaml import YAML
 from support.fake_gh import write_fake_gh
 from support.fake_gh_attest import attestation
+from support.generated import GOLDENS
 from support.github_api import GitHubApi
 from support.github_state import GitHubState
 from support.workflow_script import StepRun, find_step, run_step
-
-from conftest import GOLDENS
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 SHA = "c" * 40

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cdgen import __version__
-from cdgen.errors import CdgenError, DescriptorError, UsageError
+from cdgen.errors import CdgenError, DescriptorError, DriftError, FindingsError, UsageError
 
 if TYPE_CHECKING:
-    from cdgen.answers import Question
+    from cdgen.init.answers import Question
+    from cdgen.sync import Report
 
 app = typer.Typer(
     name="cdgen",
@@ -83,68 +84,43 @@ def generate(
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Overwrite hand-edited files and files cdgen did not write."),
+        typer.Option(
+            "--force",
+            help="Replace hand-edited files and files cdgen did not write; delete edited orphans.",
+        ),
     ] = False,
 ) -> int:
     """Write the workflows; refuses to overwrite hand-edited files without --force."""
-    if check:
-        return _check(config, output)
-    from cdgen.generate import Target, is_up_to_date
+    from cdgen import sync
+    from cdgen.generate import Target
 
     target = Target(config, output or config.parent)
-    if not force and is_up_to_date(target):
-        typer.echo(f"cdgen: generated files are up to date with {target.source}")
-        return 0
-    from cdgen.generate import render_target
-    from cdgen.workspace import apply_plan, iter_changed, plan_changes
-
-    rendered = render_target(target)
-    plan = plan_changes(target.root, rendered.files, rendered.unmanaged)
-    if plan.conflicts and not force:
-        for finding in plan.conflicts:
-            _error(f"{_shown(target.root / finding.path)}: {finding.message}")
-        _error("refusing to overwrite; move your changes into cdgen.yml or rerun with --force")
-        return 1
-    apply_plan(plan)
-    for note in rendered.notes:
-        _warn(note)
-    for rel, what in iter_changed(plan):
-        typer.echo(f"{what} {_shown(target.root / rel)}")
-    typer.echo(f"cdgen: {len(rendered.files)} files generated from {target.source}")
+    report = sync.check(target) if check else sync.generate(target, force=force)
+    _print_report(report)
     return 0
 
 
 @app.command()
 def check(config: ConfigOption = Path("cdgen.yml"), output: OutputOption = None) -> int:
     """Fail (exit 1) with a diff when generated files are stale, edited, missing or orphaned."""
-    return _check(config, output)
+    from cdgen import sync
+    from cdgen.generate import Target
+
+    _print_report(sync.check(Target(config, output or config.parent)))
+    return 0
 
 
-def _check(config: Path, output: Path | None) -> int:
-    from cdgen.generate import Target, is_up_to_date
-
-    target = Target(config, output or config.parent)
-    if is_up_to_date(target):
-        typer.echo(f"cdgen: generated files are up to date with {target.source}")
-        return 0
-    from cdgen.generate import render_target
-    from cdgen.workspace import plan_changes
-
-    rendered = render_target(target)
-    plan = plan_changes(target.root, rendered.files, rendered.unmanaged)
-    if not plan.findings:
-        typer.echo(f"cdgen: generated files are up to date with {target.source}")
-        return 0
-    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    for finding in plan.findings:
-        shown = _shown(target.root / finding.path)
-        typer.echo(f"{shown}: {finding.message}", err=True)
-        if annotate:
-            typer.echo(f"::error file={shown},title=cdgen check::{finding.message}")
-    for finding in plan.findings:
-        typer.echo(finding.diff, nl=False)
-    _error("generated files differ; run `cdgen generate` (with --force for edited files)")
-    return 1
+def _print_report(report: Report) -> None:
+    for rel in report.cleaned:
+        typer.echo(f"removed {_shown(report.root / rel)} (left by an interrupted run)")
+    for note in report.notes:
+        _warn(note)
+    if report.up_to_date:
+        typer.echo(f"cdgen: generated files are up to date with {report.source}")
+        return
+    for rel, what in report.changes:
+        typer.echo(f"{what} {_shown(report.root / rel)}")
+    typer.echo(f"cdgen: {report.files} files generated from {report.source}")
 
 
 @app.command()
@@ -155,42 +131,25 @@ def init(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Take every default without asking.")
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing cdgen.yml.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing cdgen.yml and files in the way."),
+    ] = False,
 ) -> int:
     """Detect the repository, write a commented cdgen.yml and generate the workflows."""
-    from cdgen.answers import answers_from_detection, questions
-    from cdgen.detect import detect_repository
-    from cdgen.generate import Target, render_target
-    from cdgen.github_setup import setup_commands
-    from cdgen.scaffold import render_descriptor
-    from cdgen.workspace import apply_plan, iter_changed, plan_changes
+    from cdgen.init import finish, start
+    from cdgen.init.answers import questions
 
-    config = directory / "cdgen.yml"
-    if config.exists() and not force:
-        raise CdgenError(f"{_shown(config)} already exists; edit it, or rerun with --force")
-    if not directory.is_dir():
-        raise UsageError(f"{_shown(directory)} is not a directory")
-    detection = detect_repository(directory)
-    answers = answers_from_detection(detection, {} if yes else _ask(questions(detection)))
-    text = render_descriptor(answers)
-    target = Target(config, directory)
-    rendered = render_target(target, text.encode())
-    plan = plan_changes(directory, rendered.files, rendered.unmanaged)
-    if plan.conflicts and not force:
-        for finding in plan.conflicts:
-            _error(f"{_shown(directory / finding.path)}: {finding.message}")
-        _error("nothing written; move those files away or rerun with --force")
-        return 1
-    plan.writes["cdgen.yml"] = text
-    apply_plan(plan)
-    for note in (*answers.notes, *rendered.notes):
+    detection = start(directory, force=force)
+    outcome = finish(detection, {} if yes else _ask(questions(detection)), force=force)
+    for note in outcome.notes:
         _warn(note)
-    typer.echo(f"created {_shown(config)}")
-    for rel, what in iter_changed(plan):
-        if rel != "cdgen.yml":
-            typer.echo(f"{what} {_shown(directory / rel)}")
+    for rel, what in outcome.report.changes:
+        typer.echo(f"{what} {_shown(directory / rel)}")
+    if outcome.line_endings:
+        typer.echo(f"\n{outcome.line_endings}")
     typer.echo("\nOne-time GitHub settings (run from the repository, with the gh CLI):\n")
-    typer.echo("\n".join(setup_commands(answers)))
+    typer.echo("\n".join(outcome.setup))
     return 0
 
 
@@ -198,13 +157,25 @@ def _ask(asked: list[Question]) -> dict[str, str]:
     answers: dict[str, str] = {}
     for question in asked:
         while True:
-            answer = str(typer.prompt(question.prompt, default=question.default, show_default=True))
+            answer = _prompt(question)
             problem = question.check(answer)
             if problem is None:
                 break
             typer.echo(f"  {problem}", err=True)
         answers[question.key] = answer
     return answers
+
+
+def _prompt(question: Question) -> str:
+    try:
+        return str(typer.prompt(question.prompt, default=question.default, show_default=True))
+    except typer.Abort as abort:
+        if isinstance(abort.__context__, EOFError):  # click turns both EOF and Ctrl-C into Abort
+            raise UsageError(
+                f"standard input ended before {question.prompt!r} was answered; nothing was "
+                "written (run `cdgen init --yes` to take every default)"
+            ) from None
+        raise
 
 
 @app.command(
@@ -231,7 +202,7 @@ def schema() -> int:
 
 
 def _shown(path: Path) -> str:
-    from cdgen.generate import display_path
+    from cdgen.workspace import display_path
 
     return display_path(path)
 
@@ -240,23 +211,50 @@ def _error(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _annotating() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _annotate(kind: str, message: str, **properties: str | int) -> None:
+    """A GitHub workflow command, escaped by the same rules as the deploy engine's."""
+    from cdgen.deploy.console import escape_data, escape_property
+
+    shown = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    typer.echo(f"::{kind} {shown}::{escape_data(message)}")
+
+
 def _warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        typer.echo(f"::warning title=cdgen::{message}")
+    if _annotating():
+        _annotate("warning", message, title="cdgen")
 
 
 def _report(error: CdgenError) -> None:
     if isinstance(error, DescriptorError):
         for v in error.violations:
             typer.echo(str(v), err=True)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
+        if _annotating():
             for v in error.violations:
-                typer.echo(f"::error file={v.path},line={v.line},col={v.column}::{v.message}")
+                _annotate("error", v.message, file=v.path, line=v.line, col=v.column)
         count = len(error.violations)
         typer.echo(f"cdgen: {count} problem{'s' if count != 1 else ''} found", err=True)
-        return
-    _error(str(error))
+    elif isinstance(error, FindingsError):
+        _report_findings(error)
+    else:
+        _error(str(error))
+
+
+def _report_findings(error: FindingsError) -> None:
+    """Each file and why, its annotation under GitHub Actions, then (drift) the diffs."""
+    for finding in error.findings:
+        shown = _shown(error.root / finding.path)
+        typer.echo(f"{shown}: {finding.message}", err=True)
+        if _annotating():
+            _annotate("error", finding.message, file=shown, title=error.title)
+    if isinstance(error, DriftError):
+        for finding in error.findings:
+            typer.echo(finding.diff, nl=False)
+    _error(error.advice)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,27 +1,24 @@
-"""From a descriptor on disk to the full text of every generated file."""
+"""From a descriptor's bytes to the full text of every generated file, headers included."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdgen import __version__
-from cdgen.header import (
-    State,
-    body_digest,
-    digest,
-    find_pins,
-    keep_newer_pins,
-    make_header,
-    split_generated,
-)
+from cdgen.errors import DescriptorError, UsageError, Violation
+from cdgen.header import State, body_digest, digest, make_header, split_generated
+from cdgen.pins import find_pins, keep_newer_pins, table_record
 from cdgen.resources import fingerprint
 from cdgen.stamp import Stamp, build_stamp, release_tag
-from cdgen.workspace import read_generated
+from cdgen.workspace import display_path
 
 if TYPE_CHECKING:
     from cdgen.model import Action
+
+MAX_DESCRIPTOR_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,39 +30,63 @@ class Target:
 
     @property
     def source(self) -> str:
-        """How the headers name the descriptor: relative to the root when inside it."""
-        config, root = self.config.resolve(), self.root.resolve()
-        if config.is_relative_to(root):
-            return config.relative_to(root).as_posix()
-        return config.name
+        """How the headers name the descriptor: relative to the root when inside it.
 
-    def inputs_digest(self, descriptor: bytes, rel: str, stamp: Stamp | None = None) -> str:
-        """What a file came from: this cdgen (version, build commit, templates and schema),
-        the descriptor, and the file's own path."""
-        built = (stamp or build_stamp()).describe()
-        return digest(__version__, built, fingerprint(), self.source, descriptor, rel)
+        The descriptor's own name is kept, not resolved: `/dev/stdin` stays `stdin` rather
+        than a pipe's name that changes every run.
+        """
+        config = self.config.parent.resolve() / self.config.name
+        root = self.root.resolve()
+        shown = config.relative_to(root).as_posix() if config.is_relative_to(root) else config.name
+        if any(ord(c) < 0x20 or c == "\x7f" for c in shown):
+            raise UsageError(f"{shown!r}: a descriptor path with control characters")
+        return shown
 
 
-def is_up_to_date(target: Target) -> bool:
+def inputs_digest(source: str, descriptor: bytes, rel: str, stamp: Stamp | None = None) -> str:
+    """What one generated file came from: cdgen's build (version, the commit it was built
+    from, templates and schema), the descriptor, the file's path.
+
+    The only place this is computed. Line endings are normalized, so a Windows checkout
+    (CRLF) and a Linux one agree.
+    """
+    normalized = descriptor.replace(b"\r\n", b"\n")
+    built = (stamp or build_stamp()).describe()
+    return digest(__version__, built, fingerprint(), source, normalized, rel)
+
+
+def read_config(path: Path) -> bytes:
+    """The descriptor's bytes, read once: `/dev/stdin` and FIFOs cannot be read twice."""
+    shown = display_path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DESCRIPTOR_BYTES + 1)
+    except FileNotFoundError:
+        message = "file not found (run `cdgen init` to create one)"
+        raise DescriptorError([Violation(shown, 1, 1, message)]) from None
+    except OSError as exc:
+        raise DescriptorError([Violation(shown, 1, 1, f"cannot read: {exc.strerror}")]) from None
+    if len(data) > MAX_DESCRIPTOR_BYTES:
+        message = f"larger than {MAX_DESCRIPTOR_BYTES} bytes; not a descriptor"
+        raise DescriptorError([Violation(shown, 1, 1, message)])
+    return data
+
+
+def is_up_to_date(target: Target, descriptor: bytes, generated: Mapping[str, str]) -> bool:
     """True when every generated file carries the current inputs and an intact body.
 
     Needs no parsing or rendering: the headers record what the files came from.
     """
-    try:
-        descriptor = target.config.read_bytes()
-    except OSError:
-        return False
-    generated = read_generated(target.root)
     if not generated:
         return False
+    source = target.source
     for rel, text in generated.items():
         parsed = split_generated(text)
-        if parsed is None:
+        if parsed is None or parsed.state.legacy or parsed.state.files != len(generated):
             return False
-        state, body = parsed
-        if state.files != len(generated) or state.inputs != target.inputs_digest(descriptor, rel):
+        if parsed.state.inputs != inputs_digest(source, descriptor, rel):
             return False
-        if body_digest(body) != state.body:
+        if not parsed.intact(rel):
             return False
     return True
 
@@ -77,39 +98,45 @@ class Rendered:
     unmanaged: frozenset[str] = frozenset()
 
 
-def render_target(target: Target, descriptor: bytes | None = None) -> Rendered:
+def render_target(
+    target: Target,
+    descriptor: bytes | None = None,
+    existing: Mapping[str, str] | None = None,
+) -> Rendered:
     """Validate the descriptor and render every file, headers included.
 
-    `descriptor` stands in for the config file's bytes when it is not written yet.
-    Raises DescriptorError (every violation) before anything is rendered.
+    `descriptor` is the config's bytes (read from target.config when None); `existing` holds
+    the generated files on disk, whose newer third-party pins may be kept. Raises
+    DescriptorError (every violation) before anything is rendered.
     """
-    from cdgen.descriptor import parse_descriptor, read_descriptor
-    from cdgen.errors import DescriptorError
+    from cdgen.descriptor import parse_descriptor
     from cdgen.limits import check_file_sizes, find_job_time_violations
     from cdgen.model import build_pipeline
     from cdgen.render import render_pipeline
     from cdgen.validate import validate_document
 
-    shown = display_path(target.config)
     if descriptor is None:
-        doc = read_descriptor(target.config, shown)
-    else:
-        doc = parse_descriptor(descriptor, shown)
+        descriptor = read_config(target.config)
+    doc = parse_descriptor(descriptor, display_path(target.config))
     validate_document(doc)
     stamp = build_stamp()
     pipeline = build_pipeline(doc.data, stamp)
     too_long = list(find_job_time_violations(doc, pipeline))
     if too_long:
         raise DescriptorError(too_long)
-    bodies = render_pipeline(pipeline, target.source)
+    source = target.source
+    bodies = render_pipeline(pipeline, source)
     check_file_sizes(bodies)
-    existing = read_generated(target.root)
     files: dict[str, str] = {}
     for rel, fresh in bodies.items():
-        old = split_generated(existing.get(rel, ""))
-        body = keep_newer_pins(fresh, find_pins(old[1])) if old else fresh
-        state = State(target.inputs_digest(doc.text, rel, stamp), len(bodies), body_digest(body))
-        files[rel] = make_header(__version__, target.source, state) + body
+        body = keep_bot_pins(rel, fresh, (existing or {}).get(rel))
+        state = State(
+            inputs_digest(source, descriptor, rel, stamp),
+            len(bodies),
+            body_digest(rel, body),
+            table_record(body),
+        )
+        files[rel] = make_header(__version__, source, state) + body
     return Rendered(files, pin_notes(doc.path, pipeline.action, stamp), pipeline.unmanaged)
 
 
@@ -137,9 +164,16 @@ def pin_notes(shown: str, action: Action, stamp: Stamp) -> tuple[str, ...]:
     )
 
 
-def display_path(path: Path) -> str:
-    """A path as messages show it: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+def keep_bot_pins(rel: str, fresh: str, existing: str | None) -> str:
+    """`fresh` with the newer third-party pins of the file on disk, while they may be kept.
+
+    A newer pin (a bot's bump) is kept only while cdgen's table has not moved any pin of
+    that file since it was written: then cdgen's pins win again, so a pin written by hand
+    with a made-up tag cannot outlive cdgen's next pin update.
+    """
+    parsed = split_generated(existing) if existing is not None else None
+    if parsed is None or parsed.state.legacy or not parsed.intact(rel):
+        return fresh
+    if parsed.state.pins != table_record(parsed.body):
+        return fresh
+    return keep_newer_pins(fresh, find_pins(parsed.body))

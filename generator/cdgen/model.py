@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdgen import __version__
-from cdgen.resources import load_schema
+from cdgen.resources import schema_defaults
 from cdgen.stamp import Stamp, release_tag
 
 # The movable major tag, used only by a cdgen that knows no commit of its own.
@@ -156,14 +156,6 @@ class Pipeline:
         return tuple(e for e in self.environments if e.approval == "manual")
 
 
-def _defaults(*where: str) -> dict[str, Any]:
-    """Defaults declared in the schema for the object at `where` (one source of truth)."""
-    node: dict[str, Any] = load_schema()
-    for step in where:
-        node = node["items"] if step == "[]" else node["properties"][step]
-    return {k: v.get("default") for k, v in node["properties"].items()}
-
-
 def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     """Turn validated descriptor data into the model, filling in defaults.
 
@@ -172,7 +164,7 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     action = _build_action(data.get("action") or {}, stamp)
     return Pipeline(
         name=name,
-        branch=str(data.get("branch", _defaults()["branch"])),
+        branch=str(data.get("branch", schema_defaults()["branch"])),
         image=_build_image(data.get("image") or {}),
         environments=tuple(_build_environment(e, name) for e in data["environments"]),
         action=action,
@@ -182,7 +174,7 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
 
 
 def _build_image(raw: dict[str, Any]) -> Image:
-    d = {**_defaults("image"), **raw}
+    d = {**schema_defaults("image"), **raw}
     return Image(
         registry=str(d["registry"]),
         repository=d["repository"],
@@ -197,17 +189,17 @@ def _build_image(raw: dict[str, Any]) -> Image:
 
 
 def _build_environment(raw: dict[str, Any], service: str) -> Environment:
-    d = {**_defaults("environments", "[]"), **raw}
-    k8s = {**_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
+    d = {**schema_defaults("environments", "[]"), **raw}
+    k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
     smoke = e2e = None
     if "smoke" in raw:
-        s = {**_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
+        s = {**schema_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
         smoke = Smoke(
             str(s["path"]), int(s["retries"]), str(s["interval"]), bool(s["expect-version"])
         )
     if "e2e" in raw:
-        t = {**_defaults("environments", "[]", "e2e"), **raw["e2e"]}
+        t = {**schema_defaults("environments", "[]", "e2e"), **raw["e2e"]}
         e2e = E2E(
             str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]), str(t["timeout"])
         )
@@ -230,7 +222,7 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
 def _build_action(raw: dict[str, Any], stamp: Stamp) -> Action:
     """The descriptor's pin wins; else the commit this cdgen was built from (with its release
     tag as the comment when it is one); else, knowing no commit, the movable major tag."""
-    d = {**_defaults("action"), **raw}
+    d = {**schema_defaults("action"), **raw}
     repository = str(d["repository"])
     if d["ref"]:
         return Action(repository, str(d["ref"]), d["version"])

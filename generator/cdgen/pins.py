@@ -1,4 +1,5 @@
-"""The one table of third-party actions the generated workflows may use.
+"""The one table of third-party actions the generated workflows may use, and the pins in
+generated files: found, blanked for the body hash, and kept when a bot moved them.
 
 Each pin is the commit its tag points to (facts from ``reference/action-pins.md``); the
 ``inputs`` are exactly the ``inputs:`` keys of that action's ``action.yml`` at that commit,
@@ -12,7 +13,15 @@ new commit's ``action.yml``; never copy them from the README or a newer tag.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
+
+# A `uses:` line pinned to a full commit SHA, with an optional `# tag` comment.
+_PIN_LINE = re.compile(
+    r"^(?P<lead>\s*(?:-\s+)?uses:\s+)(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)"
+    r"@(?P<sha>[0-9a-f]{40})(?P<comment>\s+#\s*(?P<tag>\S+))?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -137,3 +146,79 @@ def pin(repository: str) -> Pin:
         known = ", ".join(PINS)
         message = f"no pin for action {repository!r}; add it to cdgen.pins (pinned: {known})"
         raise KeyError(message) from None
+
+
+# Actions a generated body's hash ignores the pin of: every action this table ever held.
+# An action leaving the table stays listed here, so files generated while it was in the
+# table still verify. cdgen's own action is never listed: the descriptor decides its pin,
+# so a changed pin of it is an edit.
+RETIRED: frozenset[str] = frozenset()
+BOT_MOVABLE: frozenset[str] = frozenset(PINS) | RETIRED
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A SHA-pinned `uses:` found in a generated file."""
+
+    action: str
+    sha: str
+    tag: str | None
+
+
+def find_pins(body: str) -> dict[str, Pinned]:
+    pins: dict[str, Pinned] = {}
+    for line in body.split("\n"):
+        match = _PIN_LINE.match(line)
+        if match:
+            pins[match["action"]] = Pinned(match["action"], match["sha"], match["tag"])
+    return pins
+
+
+def normalize_pins(body: str, actions: frozenset[str] | None) -> str:
+    """The body with the SHA-pinned `uses:` of `actions` (None: every action) blanked."""
+
+    def blank(match: re.Match[str]) -> str:
+        if actions is not None and match["action"] not in actions:
+            return match[0]
+        return f"{match['lead']}{match['action']}@pinned"
+
+    return "\n".join(_PIN_LINE.sub(blank, line) for line in body.split("\n"))
+
+
+def table_record(body: str) -> str:
+    """A digest of this table's pins for the third-party actions `body` uses.
+
+    The header stores it: while it still matches, the table has not moved any pin of
+    that file, so a newer pin found there (a bot's bump) may be kept.
+    """
+    entries = sorted(
+        f"{p.repository}@{p.sha} # {p.tag}" for name in find_pins(body) if (p := PINS.get(name))
+    )
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:32]
+
+
+def keep_newer_pins(body: str, existing: dict[str, Pinned]) -> str:
+    """`body` with each third-party pin replaced by the existing one naming a newer release.
+
+    cdgen's own action is never kept: it is not in the table, and the descriptor decides it.
+    """
+
+    def newer(match: re.Match[str]) -> str:
+        old = existing.get(match["action"])
+        if match["action"] not in BOT_MOVABLE or old is None or old.tag is None:
+            return match[0]
+        if not is_newer(old.tag, match["tag"]):
+            return match[0]
+        return f"{match['lead']}{old.action}@{old.sha} # {old.tag}"
+
+    return "\n".join(_PIN_LINE.sub(newer, line) for line in body.split("\n"))
+
+
+def is_newer(candidate: str, current: str | None) -> bool:
+    a, b = _version(candidate), _version(current or "")
+    return a is not None and b is not None and a > b
+
+
+def _version(tag: str) -> tuple[int, ...] | None:
+    match = re.fullmatch(r"v?([0-9]+(?:\.[0-9]+)*)", tag)
+    return tuple(int(x) for x in match[1].split(".")) if match else None

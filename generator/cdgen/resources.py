@@ -26,6 +26,22 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
+def schema_node(*where: str) -> dict[str, Any]:
+    """The schema of the descriptor key at `where` ("[]" steps into a list's items)."""
+    node: dict[str, Any] = load_schema()
+    for step in where:
+        node = node["items"] if step == "[]" else node["properties"][step]
+    return node
+
+
+def schema_defaults(*where: str) -> dict[str, Any]:
+    """The defaults the schema declares for the mapping at `where` (None where it has none).
+
+    The one source of every default: the model and `cdgen init` both read them here.
+    """
+    return {key: node.get("default") for key, node in schema_node(*where)["properties"].items()}
+
+
 def read_template(name: str) -> str:
     return _root().joinpath("templates", name).read_text(encoding="utf-8")
 

@@ -1,1 +1,2 @@
-"""Test doubles for the deploy engine: a kubectl simulator and smoke-test HTTP servers."""
+"""Test support, importable from every test: the kubectl simulator and smoke-test servers
+for the deploy engine, real repositories for `cdgen init`, helpers for generated files."""

@@ -9,7 +9,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from cdgen import __version__
-from cdgen.answers import (
+from cdgen.init.answers import (
     PLACEHOLDER_URLS,
     E2eAnswers,
     EnvironmentAnswers,

@@ -7,19 +7,22 @@ The flow is `questions(d)` → the CLI prompts (or takes each default with `--ye
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from cdgen import rules
-from cdgen.detect import Deployment, Detection
+from cdgen.init.detect import Deployment, Detection
+from cdgen.resources import schema_defaults
 
 Approval = Literal["reviewers", "manual", "none"]
 APPROVALS: tuple[Approval, ...] = ("reviewers", "manual", "none")
 STAGING, PRODUCTION = "staging", "production"
 PLACEHOLDER_URLS = {STAGING: "https://staging.example.com", PRODUCTION: "https://example.com"}
-DEFAULT_BRANCH = "main"
 DEFAULT_NAME = "app"
+# init's own choices, where it writes more than the schema's default:
+INIT_APPROVAL: Approval = "reviewers"  # production waits for a person
+INIT_ROLLBACK_ON_FAILURE = True  # a failed e2e run takes staging back
 _ENV_ALIASES = {STAGING: {"staging", "stage", "stg"}, PRODUCTION: {"production", "prod", "prd"}}
 _ALL_ALIASES = _ENV_ALIASES[STAGING] | _ENV_ALIASES[PRODUCTION]
 # Which rule checks an answer, by the last part of its key.
@@ -27,15 +30,27 @@ _OPTIONAL = frozenset({"image.test", "kubernetes.deployment", "environments.stag
 _RULE_OF_FIELD = {"test": "command", "e2e": "command", "deployment": "name", "path": "smoke-path"}
 
 
+def schema_default(*where: str) -> Callable[[], Any]:
+    """A dataclass default read from the schema, the one source of every default."""
+    *mapping, key = where
+    return lambda: schema_defaults(*mapping)[key]
+
+
 @dataclass(frozen=True)
 class ImageAnswers:
     repository: str | None  # None: the GitHub repository, lowercased, at run time
-    context: str = "."
-    dockerfile: str = "Dockerfile"
+    context: str = field(default_factory=schema_default("image", "context"))
+    dockerfile: str = field(default_factory=schema_default("image", "dockerfile"))
     test: str | None = None
-    registry: str = "ghcr.io"
-    platforms: tuple[str, ...] = ("linux/amd64",)
-    tag_latest: bool = True
+    registry: str = field(default_factory=schema_default("image", "registry"))
+    platforms: tuple[str, ...] = field(
+        default_factory=lambda: tuple(schema_defaults("image")["platforms"])
+    )
+    tag_latest: bool = field(default_factory=schema_default("image", "tag-latest"))
+
+
+_K8S = ("environments", "[]", "kubernetes")
+_SMOKE = ("environments", "[]", "smoke")
 
 
 @dataclass(frozen=True)
@@ -43,23 +58,23 @@ class KubernetesAnswers:
     namespace: str
     deployment: str
     container: str
-    kubeconfig_secret: str = "KUBE_CONFIG"  # noqa: S105 (a secret's name, not its value)
-    rollout_timeout: str = "5m"
+    kubeconfig_secret: str = field(default_factory=schema_default(*_K8S, "kubeconfig-secret"))
+    rollout_timeout: str = field(default_factory=schema_default(*_K8S, "rollout-timeout"))
 
 
 @dataclass(frozen=True)
 class SmokeAnswers:
-    path: str = "/health"
-    retries: int = 5
-    interval: str = "10s"
-    expect_version: bool = False
+    path: str = field(default_factory=schema_default(*_SMOKE, "path"))
+    retries: int = field(default_factory=schema_default(*_SMOKE, "retries"))
+    interval: str = field(default_factory=schema_default(*_SMOKE, "interval"))
+    expect_version: bool = field(default_factory=schema_default(*_SMOKE, "expect-version"))
 
 
 @dataclass(frozen=True)
 class E2eAnswers:
     run: str
     node_version: str | None = None
-    rollback_on_failure: bool = True
+    rollback_on_failure: bool = INIT_ROLLBACK_ON_FAILURE
 
 
 @dataclass(frozen=True)
@@ -111,10 +126,10 @@ def questions(d: Detection) -> list[Question]:
     if d.test_command is None:
         text = "Command that tests the built image, run inside it (empty: none)"
         asked.append(Question("image.test", text, "", "command", optional=True))
-    if pick_deployment(d, values["name"]) is None:
+    if d.pick_deployment(values["name"]) is None:
         text = "Kubernetes Deployment to update (empty: the service name)"
         asked.append(Question("kubernetes.deployment", text, "", "name", optional=True))
-    deployment = pick_deployment(d, values["name"])
+    deployment = d.pick_deployment(values["name"])
     for env in (STAGING, PRODUCTION):
         if detect_namespace(d, deployment, env) is None:
             key = env_key(env, "namespace")
@@ -133,15 +148,17 @@ def questions(d: Detection) -> list[Question]:
 
 def default_values(d: Detection) -> dict[str, str]:
     name = default_name(d)
-    deployment = pick_deployment(d, name)
+    deployment = d.pick_deployment(name)
+    branch = d.branch if d.branch and rules.is_valid("branch", d.branch) else None
     values = {
         "name": name,
-        "branch": d.branch if d.branch and rules.is_valid("branch", d.branch) else DEFAULT_BRANCH,
+        "branch": branch or schema_defaults()["branch"],
         "image.test": d.test_command or "",
         "kubernetes.deployment": deployment.name if deployment else "",
-        "smoke.path": "/health",
+        "smoke.path": d.probe_path(deployment.name if deployment else name)
+        or schema_defaults(*_SMOKE)["path"],
         env_key(STAGING, "e2e"): d.node.e2e if d.node and d.node.e2e else "",
-        env_key(PRODUCTION, "approval"): "reviewers",
+        env_key(PRODUCTION, "approval"): INIT_APPROVAL,
     }
     for env in (STAGING, PRODUCTION):
         values[env_key(env, "url")] = PLACEHOLDER_URLS[env]
@@ -157,12 +174,6 @@ def default_name(d: Detection) -> str:
         if label:
             return label
     return DEFAULT_NAME
-
-
-def pick_deployment(d: Detection, name: str) -> Deployment | None:
-    """The detected Deployment named like the service, else the first usable one."""
-    usable = [x for x in d.deployments if rules.is_valid("name", x.name)]
-    return next((x for x in usable if x.name == name), usable[0] if usable else None)
 
 
 def detect_namespace(d: Detection, deployment: Deployment | None, env: str) -> str | None:
@@ -206,8 +217,9 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
     name = values["name"]
     deployment = values["kubernetes.deployment"] or name
     notes += explain_kubernetes(d, deployment)
+    container = d.pick_container(deployment)
     environments = tuple(
-        build_environment(d, values, env, deployment, pick_container(d, deployment))
+        build_environment(d, values, env, deployment, container.name if container else deployment)
         for env in (STAGING, PRODUCTION)
     )
     return InitAnswers(
@@ -232,10 +244,17 @@ def explain_kubernetes(d: Detection, deployment: str) -> list[str]:
     if others and any(x.name == deployment for x in d.deployments):
         notes.append(f"Using Deployment {deployment!r}; also found: {', '.join(others)}.")
     chosen = [x for x in d.deployments if x.name == deployment]
-    if chosen and len(chosen[0].containers) > 1:
+    container = d.pick_container(deployment)
+    if chosen and container and len(chosen[0].containers) > 1:
         notes.append(
-            f"Deployment {deployment!r} has containers {', '.join(chosen[0].containers)}; "
-            f"cdgen sets the image of {pick_container(d, deployment)!r} (kubernetes.container)."
+            f"Deployment {deployment!r} has containers {', '.join(chosen[0].container_names)}; "
+            f"cdgen sets the image of {container.name!r} (kubernetes.container)."
+        )
+    path = container.probe_path if container else None
+    if container and path and (problem := rules.check_value("smoke-path", path)):
+        notes.append(
+            f"{chosen[0].file}: the readiness probe path {path!r} of {container.name!r} "
+            f"cannot be smoke.path ({problem})."
         )
     if chosen and all(x.namespace is None for x in chosen):
         notes.append(
@@ -253,13 +272,6 @@ def build_image(d: Detection, values: Mapping[str, str]) -> ImageAnswers:
         dockerfile=d.dockerfile.path if d.dockerfile else "Dockerfile",
         test=values["image.test"] or None,
     )
-
-
-def pick_container(d: Detection, deployment: str) -> str:
-    """The container named like the Deployment, else its first valid one, else its name."""
-    found = next((x for x in d.deployments if x.name == deployment), None)
-    names = [c for c in (found.containers if found else ()) if rules.is_valid("name", c)]
-    return deployment if deployment in names or not names else names[0]
 
 
 def build_environment(

@@ -6,16 +6,23 @@ the user sees, and the field stays empty so the answers fall back to defaults.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdgen.git_remote import GitRemote, detect_branch, detect_remote
-from cdgen.manifests import Deployment, find_deployments
+from cdgen import rules
+from cdgen.init.git_remote import GitRemote, detect_branch, detect_remote
+from cdgen.init.manifests import (
+    Container,
+    Deployment,
+    choose_container,
+    choose_deployment,
+    find_deployments,
+)
+from cdgen.init.reading import load_json, load_toml, read_text
 
 __all__ = [
+    "Container",
     "Deployment",
     "Detection",
     "DockerfileInfo",
@@ -25,7 +32,6 @@ __all__ = [
     "detect_repository",
 ]
 
-MAX_FILE_BYTES = 1_000_000
 # Same rule as the schema's image.dockerfile / image.context.
 _PATH = re.compile(r"^(?!-)(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$")
 _DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
@@ -87,6 +93,30 @@ class Detection:
                 return project.name
         return None
 
+    @property
+    def slug(self) -> str | None:
+        return self.remote.slug if self.remote else None
+
+    def pick_deployment(self, service: str) -> Deployment | None:
+        """The usable Deployment running this repository's image, else the one named like
+        the service, else the first found."""
+        usable = [x for x in self.deployments if rules.is_valid("name", x.name)]
+        return choose_deployment(usable, self.slug, service)
+
+    def pick_container(self, deployment: str) -> Container | None:
+        """The named Deployment's usable container running this repository's image, else
+        the one named like the Deployment, else its first."""
+        named = [x for x in self.deployments if x.name == deployment]
+        found = choose_deployment(named, self.slug, deployment)
+        usable = [c for c in (found.containers if found else ()) if rules.is_valid("name", c.name)]
+        return choose_container(usable, self.slug, deployment)
+
+    def probe_path(self, deployment: str) -> str | None:
+        """The path of the chosen container's HTTP readiness probe, when cdgen.yml can use it."""
+        container = self.pick_container(deployment)
+        path = container.probe_path if container else None
+        return path if path and rules.is_valid("smoke-path", path) else None
+
 
 def detect_repository(root: Path) -> Detection:
     """Inspect `root` (a repository checkout) and report what was found, with notes."""
@@ -112,18 +142,6 @@ def detect_repository(root: Path) -> Detection:
         branch=detect_branch(root),
         notes=tuple(notes),
     )
-
-
-def read_text(path: Path, notes: list[str], label: str) -> str | None:
-    """The file's text, or None with a note when it is too large or unreadable."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            notes.append(f"{label}: larger than {MAX_FILE_BYTES} bytes; skipped.")
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        notes.append(f"{label}: cannot be read ({error.__class__.__name__}); skipped.")
-        return None
 
 
 def find_dockerfile(root: Path, notes: list[str]) -> DockerfileInfo | None:
@@ -171,15 +189,8 @@ def read_node_project(root: Path, directory: str, notes: list[str]) -> NodeProje
     if not manifest.is_file():
         return None
     text = read_text(manifest, notes, label)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        notes.append(
-            f"{label}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}); "
-            "its scripts were not read."
-        )
+    data = load_json(text, label, notes) if text is not None else None
+    if data is None:
         return None
     if not isinstance(data, dict):
         notes.append(f"{label}: not a JSON object; its scripts were not read.")
@@ -260,11 +271,7 @@ def read_pyproject(folder: Path, directory: str, notes: list[str]) -> dict[str, 
     if not path.is_file():
         return {}
     text = read_text(path, notes, label)
-    try:
-        return tomllib.loads(text) if text is not None else {}
-    except tomllib.TOMLDecodeError as error:
-        notes.append(f"{label}: not valid TOML ({error}); it was not read.")
-        return {}
+    return load_toml(text, label, notes) if text is not None else {}
 
 
 def uses_pytest(folder: Path, pyproject: dict[str, object]) -> bool:
@@ -274,7 +281,6 @@ def uses_pytest(folder: Path, pyproject: dict[str, object]) -> bool:
     if any((folder / signal).exists() for signal in _PYTEST_SIGNALS):
         return True
     setup_cfg = folder / "setup.cfg"
-    try:
-        return setup_cfg.is_file() and "[tool:pytest]" in setup_cfg.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    if not setup_cfg.is_file():
         return False
+    return "[tool:pytest]" in (read_text(setup_cfg, [], "setup.cfg") or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from cdgen.answers import EnvironmentAnswers, InitAnswers
+from cdgen.init.answers import EnvironmentAnswers, InitAnswers
 
 REVIEWER_PLACEHOLDER = "YOUR_USER_ID"
 # gh fills these in from the git remote of the directory the command runs in.

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cdgen.init.reading import read_text
+
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 # git@host:owner/name.git (scp-like syntax: no scheme, a colon not followed by "//")
@@ -89,9 +91,10 @@ def read_remote_url(root: Path) -> str | None:
 def read_config_remote(config_path: Path) -> str | None:
     """origin's URL (else the only remote's) from a .git/config file, without git."""
     parser = configparser.RawConfigParser(strict=False)
+    text = read_text(config_path, [], ".git/config")
     try:
-        parser.read_string(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, configparser.Error):
+        parser.read_string(text or "")
+    except configparser.Error:
         return None
     urls: dict[str, str] = {}
     for section in parser.sections():
@@ -115,10 +118,7 @@ def detect_branch(root: Path) -> str | None:
 
 
 def read_head_branch(head_path: Path) -> str | None:
-    try:
-        head = head_path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+    head = (read_text(head_path, [], ".git/HEAD") or "").strip()
     return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
 
 

@@ -1,0 +1,195 @@
+"""Kubernetes Deployments found anywhere in a repository.
+
+Every YAML file is a candidate, wherever it lives (`k8s/`, `kubernetes-manifests/`,
+`kustomize/overlays/prod/`…), except in folders of dependencies, tooling and version
+control. The walk is bounded in depth and file count, and every file is read with the
+bounds of reading.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdgen.init.reading import load_yaml_documents, read_text
+
+_SKIPPED_FOLDERS = frozenset(
+    {
+        ".cache",
+        ".git",
+        ".github",
+        ".hg",
+        ".idea",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".terraform",
+        ".tox",
+        ".venv",
+        ".vscode",
+        "__pycache__",
+        "bower_components",
+        "dist",
+        "node_modules",
+        "target",
+        "vendor",
+        "venv",
+    }
+)
+MAX_DEPTH = 6
+MAX_FILES = 1000
+MAX_FOLDERS = 5000
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str | None
+    probe_path: str | None  # the path of an HTTP readiness probe
+
+
+@dataclass(frozen=True)
+class Deployment:
+    file: str  # relative to the repository root
+    name: str
+    namespace: str | None
+    containers: tuple[Container, ...]
+
+    @property
+    def container_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.containers)
+
+
+def find_deployments(root: Path, notes: list[str]) -> tuple[Deployment, ...]:
+    """Every `kind: Deployment` in the repository, sorted by file then position."""
+    found: list[Deployment] = []
+    templated: list[str] = []
+    for path in list_yaml_files(root, notes):
+        relative = path.relative_to(root).as_posix()
+        text = read_text(path, notes, relative)
+        if text is None or "Deployment" not in text:
+            continue  # most YAML files are not manifests: no parsing for them
+        if "{{" in text:
+            templated.append(relative)
+            continue
+        documents = load_yaml_documents(text, relative, notes)
+        found.extend(d for doc in iterate_objects(documents or []) if (d := read(doc, relative)))
+    if templated:
+        notes.append(
+            f"Skipped {len(templated)} templated manifest(s) (Helm or similar), e.g. "
+            f"{templated[0]}: set kubernetes.namespace, deployment and container by hand."
+        )
+    return tuple(found)
+
+
+def list_yaml_files(root: Path, notes: list[str]) -> list[Path]:
+    """The repository's YAML files in path order, at most MAX_FILES, MAX_DEPTH folders deep."""
+    files: list[Path] = []
+    walk = os.walk(root)  # symbolic links are not followed
+    for visited, (folder, subfolders, filenames) in enumerate(walk):
+        if visited == MAX_FOLDERS:
+            notes.append(f"Kubernetes manifests were looked for in {MAX_FOLDERS} folders only.")
+            break
+        depth = len(Path(folder).relative_to(root).parts)
+        subfolders[:] = (
+            sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS) if depth < MAX_DEPTH else []
+        )
+        files.extend(Path(folder) / f for f in sorted(filenames) if f.endswith((".yaml", ".yml")))
+        if len(files) > MAX_FILES:
+            notes.append(
+                f"More than {MAX_FILES} YAML files: Kubernetes manifests were looked for in "
+                f"the first {MAX_FILES} only."
+            )
+            return files[:MAX_FILES]
+    return files
+
+
+def iterate_objects(documents: list[object]) -> Iterator[dict[str, object]]:
+    """Every object in the documents, looking inside `kind: List`."""
+    for document in documents:
+        if not isinstance(document, dict):
+            continue
+        items = document.get("items")
+        if document.get("kind") == "List" and isinstance(items, list):
+            yield from (item for item in items if isinstance(item, dict))
+        else:
+            yield document
+
+
+def read(document: dict[str, object], relative: str) -> Deployment | None:
+    """The Deployment `document` describes, or None for any other object."""
+    if document.get("kind") != "Deployment":
+        return None
+    metadata = document.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    name, namespace = metadata.get("name"), metadata.get("namespace")
+    if not isinstance(name, str):
+        return None
+    return Deployment(
+        file=relative,
+        name=name,
+        namespace=namespace if isinstance(namespace, str) else None,
+        containers=read_containers(document),
+    )
+
+
+def read_containers(document: dict[str, object]) -> tuple[Container, ...]:
+    node = _dig(document, "spec", "template", "spec", "containers")
+    if not isinstance(node, list):
+        return ()
+    return tuple(
+        Container(
+            name=item["name"],
+            image=image if isinstance(image := item.get("image"), str) else None,
+            probe_path=path if isinstance(path := _dig(item, *_PROBE), str) else None,
+        )
+        for item in node
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
+
+
+_PROBE = ("readinessProbe", "httpGet", "path")
+
+
+def _dig(node: object, *keys: str) -> object:
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def image_score(image: str | None, slug: str | None) -> int:
+    """How surely `image` is the GitHub repository `slug`'s own: 2 on ghcr.io, 1 elsewhere."""
+    if not image or not slug:
+        return 0
+    name = image.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]  # the tag, not a registry's port
+    name, wanted = name.lower(), slug.lower()
+    if name == f"ghcr.io/{wanted}":
+        return 2
+    return 1 if name == wanted or name.endswith(f"/{wanted}") else 0
+
+
+def choose_deployment(
+    deployments: list[Deployment], slug: str | None, service: str
+) -> Deployment | None:
+    """The Deployment running this repository's image, else the one named like the service,
+    else the first found."""
+
+    def rank(deployment: Deployment) -> tuple[int, bool]:
+        runs = max((image_score(c.image, slug) for c in deployment.containers), default=0)
+        return runs, deployment.name == service
+
+    return max(deployments, key=rank, default=None)  # the first of equals wins
+
+
+def choose_container(
+    containers: list[Container], slug: str | None, deployment: str
+) -> Container | None:
+    """The container running this repository's image, else the one named like the
+    Deployment, else the first."""
+    return max(
+        containers, key=lambda c: (image_score(c.image, slug), c.name == deployment), default=None
+    )
