@@ -72,10 +72,12 @@ def locked_state(path: str) -> Iterator[State]:
     with open(path, "r+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         state: State = json.load(handle)
-        yield state
-        handle.seek(0)
-        handle.truncate()
-        json.dump(state, handle, indent=1, sort_keys=True)
+        try:
+            yield state
+        finally:  # a command may change the state and then fail (set_image_times_out)
+            handle.seek(0)
+            handle.truncate()
+            json.dump(state, handle, indent=1, sort_keys=True)
 
 
 def parse_flags(

@@ -143,18 +143,23 @@ class Recovery:
         outcome.result = FAILED
         outcome.degraded = True
         outcome.deployed_image = ""
-        outcome.manual_commands = manual_commands(
-            self.target, self.revision, self.options.rollout_timeout
-        )
-        what = "The automatic rollback" if attempted else "No automatic rollback was possible:"
-        outcome.note = f"{what} {'FAILED' if attempted else 'nothing was undone'}."
+        timeout = self.options.rollout_timeout
+        outcome.manual_commands = manual_commands(self.target, self.revision, timeout)
+        if self.undo_issued:  # the undo went through (its revision is renumbered: not again)
+            outcome.manual_commands = [status_command(self.target, timeout)]
+            title = "ROLLBACK NOT VERIFIED"
+            outcome.note = "The automatic rollback was applied, but its rollout did not complete."
+        elif attempted:
+            title, outcome.note = "ROLLBACK FAILED", "The automatic rollback FAILED."
+        else:
+            title = "NOT ROLLED BACK"
+            outcome.note = "No automatic rollback was possible: nothing was undone."
         self.console.error(
             f"{outcome.note} After: {outcome.reason}. {self.target.resource} in namespace "
             f"{self.target.namespace}: the environment {self.options.environment} may be "
             "degraded. Run by hand, with the cluster's kubeconfig: "
             + " && ".join(outcome.manual_commands),
-            ("ROLLBACK FAILED" if attempted else "NOT ROLLED BACK")
-            + ": environment may be degraded",
+            f"{title}: environment may be degraded",
         )
 
     def on_error(self, error: Exception) -> None:
@@ -217,8 +222,22 @@ class Recovery:
             self._show(result)
             phase.ok = result.ok
             phase.detail = "undo issued" if result.ok else f"kubectl exit {result.returncode}"
-        if not result.ok:
-            self._degraded(attempted=True)
-            return False
-        outcome.note = "kubectl rollout undo was issued at once; its rollout was not waited for."
-        return True
+        if result.ok:
+            outcome.note = (
+                "kubectl rollout undo was issued at once; its rollout was not waited for."
+            )
+            return True
+        # The cancellation may have come just after an undo went through (its revision is then
+        # renumbered, so a second undo to it fails): look before calling it a failure.
+        if self._live_image() == outcome.previous_image:
+            outcome.note = "kubectl rollout undo had been applied; its rollout was not waited for."
+            return True
+        self._degraded(attempted=True)
+        return False
+
+    def _live_image(self) -> str:
+        try:
+            return self.kubectl.read_state(self.target).image
+        except KubectlError as error:
+            self._show(error.result)
+            return ""
