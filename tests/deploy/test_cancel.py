@@ -18,7 +18,7 @@ from support.sandbox import GOOD, image
 
 from .conftest import NAMESPACE, ROOT, Sandbox, parse_outputs
 
-UNDO = f"kubectl rollout undo deployment/api --to-revision=1 --request-timeout=5s --namespace={NAMESPACE}"
+UNDO = f"kubectl rollout undo deployment/api --to-revision=1 --request-timeout=4s --namespace={NAMESPACE}"
 
 
 @dataclass

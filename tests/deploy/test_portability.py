@@ -94,6 +94,7 @@ def test_help_lists_every_option_with_its_variable() -> None:
     for flag in ("--mode", "--image", "--smoke-retries", "--kubeconfig-file", "CDGEN_SMOKE_URL"):
         assert flag in done.stdout
     assert "--kubeconfig " not in done.stdout  # content is never an argument
+    assert "130 SIGINT, 143 SIGTERM" in " ".join(done.stdout.split())  # exit codes documented
 
 
 def test_usage_error_exits_2() -> None:

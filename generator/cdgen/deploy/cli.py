@@ -218,9 +218,10 @@ def run(
     try:
         code = _execute(raw, console, environ, held)
     except Cancelled as stop:  # before or after the engine ran; the engine handles its own
-        held.outcome.signal = held.outcome.signal or stop.signum
-        held.outcome.reason = held.outcome.reason or f"cancelled by {signal_name(stop.signum)}"
-        code = 128 + held.outcome.signal
+        if held.outcome.finished_at is None:
+            held.outcome.signal = stop.signum
+            held.outcome.reason = held.outcome.reason or f"cancelled by {signal_name(stop.signum)}"
+        code = exit_status(held.outcome)
     finally:
         if guard is not None:
             guard.hold()

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 REQUEST_TIMEOUT = "--request-timeout=60s"
 # Seconds kubectl gets beyond its own --timeout before the engine gives up on the process.
 PROCESS_GRACE = 60
-# An undo issued on cancellation must be done before the runner's grace period ends (GitHub
-# sends SIGTERM 7.5s after SIGINT, then SIGKILL 2.5s later).
-URGENT_REQUEST_TIMEOUT = "--request-timeout=5s"
-URGENT_GRACE = 7
+# After a cancellation the runner kills the job about 10s after its first signal (GitHub sends
+# SIGINT, SIGTERM 7.5s later, SIGKILL 2.5s after that): the undo, and the look at the live
+# image when the undo fails, must both fit, with time left to write the outputs.
+URGENT_UNDO = ("--request-timeout=4s", 5)
+URGENT_READ = ("--request-timeout=2s", 3)
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,9 @@ class Kubectl:
         self.announce(command)
         return self._runner(command, timeout, detach=detach)
 
-    def read_state(self, target: Target) -> DeploymentState:
-        result = self._run(
-            target, ["get", target.resource, "--output=json", REQUEST_TIMEOUT], PROCESS_GRACE
-        )
+    def read_state(self, target: Target, *, urgent: bool = False) -> DeploymentState:
+        flag, grace = URGENT_READ if urgent else (REQUEST_TIMEOUT, PROCESS_GRACE)
+        result = self._run(target, ["get", target.resource, "--output=json", flag], grace)
         if not result.ok:
             raise KubectlError(
                 f"cannot read {target.resource} in namespace {target.namespace}", result
@@ -169,8 +169,8 @@ class Kubectl:
     def rollout_undo(self, target: Target, revision: str, *, urgent: bool = False) -> CommandResult:
         """``urgent``: issued on cancellation, with a short time limit and in its own session."""
         if urgent:
-            args = [*undo_args(target, revision)[:-1], URGENT_REQUEST_TIMEOUT]
-            return self._run(target, args, URGENT_GRACE, detach=True)
+            flag, grace = URGENT_UNDO
+            return self._run(target, [*undo_args(target, revision)[:-1], flag], grace, detach=True)
         return self._run(target, undo_args(target, revision), PROCESS_GRACE)
 
 

@@ -237,7 +237,7 @@ class Recovery:
 
     def _live_image(self) -> str:
         try:
-            return self.kubectl.read_state(self.target).image
+            return self.kubectl.read_state(self.target, urgent=True).image
         except KubectlError as error:
             self._show(error.result)
             return ""
