@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from support.sandbox import GOOD, image
 
-from cdgen.deploy.kubeconfig import mask_words, secret_values
-
 from .conftest import NAMESPACE, ROOT, Deploy, Sandbox
 
 TOKEN = "s3cr3t-t0ken-4b1d9f0e6c"
@@ -159,40 +157,6 @@ def test_unreadable_kubeconfig_changes_nothing_and_quotes_nothing(
     assert "kubectl cannot read the kubeconfig (exit 1)" in result.log
     assert "error loading config file" in result.log  # kubectl's message, its words masked
     assert TOKEN not in result.log + result.summary
-
-
-def test_secret_values_come_from_the_structure_only() -> None:
-    config = {
-        "clusters": [
-            {
-                "name": "prod",
-                "cluster": {"server": "https://k8s", "certificate-authority-data": "Q0E="},
-            }
-        ],
-        "users": [
-            {"name": "a", "user": {"token": "t0ken", "username": "bob", "password": "pw!"}},
-            {
-                "name": "b",
-                "user": {"exec": {"command": "x", "env": [{"name": "K", "value": "v4l"}]}},
-            },
-            {
-                "name": "c",
-                "user": {"auth-provider": {"name": "oidc", "config": {"id-token": "idt"}}},
-            },
-            {"name": "d", "user": None},
-            "garbage",
-        ],
-        "contexts": [{"name": "production", "context": {"user": "a"}}],
-    }
-    assert secret_values(config) == ["idt", "pw!", "t0ken", "v4l"]
-    assert secret_values({"users": None}) == []
-
-
-def test_mask_words_hides_every_word_of_the_content() -> None:
-    message = 'error loading "/tmp/k": yaml: line 3: found token s3cr3t-tok near user'
-    assert mask_words(message, "user:\n  token: s3cr3t-tok\n") == (
-        'error loading "/tmp/k": yaml: line 3: found *** *** near ***'
-    )
 
 
 def test_non_utf8_kubeconfig_is_rejected_as_input(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -47,8 +47,11 @@ class SignalGuard:
             raise Cancelled(signum)
 
     def install(self) -> SignalGuard:
-        for signum in SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._handle)
+        try:
+            for signum in SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        except ValueError:  # not the main thread: signals cannot be handled here
+            pass
         return self
 
     def hold(self) -> None:
@@ -57,4 +60,5 @@ class SignalGuard:
 
     def restore(self) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            if handler is not None:  # None: a handler not installed from Python
+                signal.signal(signum, handler)
