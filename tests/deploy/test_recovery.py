@@ -125,7 +125,7 @@ def assert_truthful(run: Run, sandbox: Sandbox, target: str) -> None:
         assert outcome.result == "failed", context
         assert outcome.deployed_image == "", context
         first = outcome.manual_commands[0]
-        applied = outcome.note.startswith("The automatic rollback was applied")
+        applied = outcome.note.startswith("The previous image is back in the Deployment")
         assert first.startswith("kubectl rollout " + ("status" if applied else "undo")), context
         assert "environment may be degraded" in run.log, context
         assert "[!CAUTION]" in run.summary, context

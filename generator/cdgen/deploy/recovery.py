@@ -47,6 +47,7 @@ class Recovery:
     changed: bool | None
     recovering: bool
     undo_issued: bool
+    undo_checked: bool = False
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[PhaseRecord]:
@@ -145,10 +146,12 @@ class Recovery:
         outcome.deployed_image = ""
         timeout = self.options.rollout_timeout
         outcome.manual_commands = manual_commands(self.target, self.revision, timeout)
+        if attempted and not self.undo_issued:
+            self._undo_went_through()
         if self.undo_issued:  # the undo went through (its revision is renumbered: not again)
             outcome.manual_commands = [status_command(self.target, timeout)]
             title = "ROLLBACK NOT VERIFIED"
-            outcome.note = "The automatic rollback was applied, but its rollout did not complete."
+            outcome.note = "The previous image is back in the Deployment, but not verified live."
         elif attempted:
             title, outcome.note = "ROLLBACK FAILED", "The automatic rollback FAILED."
         else:
@@ -227,17 +230,21 @@ class Recovery:
                 "kubectl rollout undo was issued at once; its rollout was not waited for."
             )
             return True
-        # The cancellation may have come just after an undo went through (its revision is then
-        # renumbered, so a second undo to it fails): look before calling it a failure.
-        if self._live_image() == outcome.previous_image:
+        if self._undo_went_through():
             outcome.note = "kubectl rollout undo had been applied; its rollout was not waited for."
             return True
         self._degraded(attempted=True)
         return False
 
-    def _live_image(self) -> str:
-        try:
-            return self.kubectl.read_state(self.target, urgent=True).image
-        except KubectlError as error:
-            self._show(error.result)
-            return ""
+    def _undo_went_through(self) -> bool:
+        """An interruption may have come just after an undo was applied, and a second undo to
+        the same revision fails (the revision is renumbered): look before calling it failed."""
+        if not self.undo_checked:
+            self.undo_checked = True
+            try:
+                live = self.kubectl.read_state(self.target, urgent=True).image
+            except KubectlError as error:
+                self._show(error.result)
+                live = ""
+            self.undo_issued = bool(live) and live == self.outcome.previous_image
+        return self.undo_issued
