@@ -193,6 +193,28 @@ def deploy(ctx: typer.Context) -> int:
 
 
 @app.command()
+def doctor(
+    config: ConfigOption = Path("cdgen.yml"),
+    environment: Annotated[
+        str | None, typer.Option("--environment", "-e", help="Check only this environment.")
+    ] = None,
+    kubeconfig: Annotated[
+        str | None,
+        typer.Option(
+            "--kubeconfig", help="Kubeconfig file. Default: KUBECONFIG or ~/.kube/config."
+        ),
+    ] = None,
+) -> int:
+    """Check each environment's cluster before the first deploy; print a fix for each problem."""
+    from cdgen.doctor import doctor as run_doctor
+    from cdgen.doctor import format_report
+
+    lines, failed = format_report(run_doctor(config, _shown(config), environment, kubeconfig))
+    typer.echo("\n".join(lines))
+    return 1 if failed else 0
+
+
+@app.command()
 def schema() -> int:
     """Print the descriptor's JSON schema."""
     from cdgen.resources import read_schema_text

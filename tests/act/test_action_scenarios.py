@@ -30,6 +30,7 @@ class Scenario:
     setup: Callable[[State], None] | None = None
     continue_on_error: bool = True
     outcome: str = field(init=False, default="")
+    live: str | None = None  # deployed-image, when the result alone does not tell
 
 
 def _closed_port() -> int:
@@ -55,6 +56,14 @@ def _v2_live(state: State) -> None:
     ]
     dep["revision"] = 2
     state["deployments"]["rollback-mode/api"] = dep
+
+
+def _paused(state: State) -> None:
+    state["deployments"]["paused/api"] = deployment(paused=True)
+
+
+def _set_image_times_out(state: State) -> None:
+    state["set_image_times_out"] = ["set-image-times-out"]
 
 
 def _v3_live(state: State) -> None:
@@ -95,6 +104,8 @@ SCENARIOS = [
         _v3_live,
     ),
     Scenario("job-fails", {"image": image("broken")}, "rolled-back", continue_on_error=False),
+    Scenario("paused", {"image": image("v2")}, "failed", _paused, live=GOOD),
+    Scenario("set-image-times-out", {"image": image("v2")}, "rolled-back", _set_image_times_out),
 ]
 SUCCEEDS = {"healthy", "flaky", "kubeconfig", "rollback-mode", "only-if-live"}
 LIVE_BEFORE = {"rollback-mode": image("v2"), "only-if-live": image("v3")}
@@ -185,7 +196,8 @@ def test_outputs_reach_later_steps(act_run: tuple[ActRun, Path], scenario: Scena
     }
     if scenario.job == "rollback-mode":
         live["rolled-back"] = GOOD
-    assert recorded["DEPLOYED"] == live.get(scenario.result, "")
+    expected = scenario.live if scenario.live is not None else live.get(scenario.result, "")
+    assert recorded["DEPLOYED"] == expected
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.job)
@@ -251,3 +263,18 @@ def test_only_if_live_leaves_a_newer_deploy_alone(act_run: tuple[ActRun, Path], 
     assert lab.state()["deployments"]["only-if-live/api"]["containers"]["api"] == image("v3")
     assert f"now runs {image('v3')}, which replaced {image('v2')}, so it is left as is" in run.log
     assert "Nothing was changed." in run.summary("only-if-live")
+
+
+def test_a_failed_preflight_changes_nothing(act_run: tuple[ActRun, Path], lab: Lab) -> None:
+    run, _ = act_run
+    calls = [call["argv"] for call in lab.state()["calls"] if "--namespace=paused" in call["argv"]]
+    assert [argv[0] for argv in calls] == ["get"]
+    assert "Preflight failed" in run.log
+    assert "kubectl rollout resume deployment/api --namespace=paused" in run.summary("paused")
+
+
+def test_a_set_image_error_is_looked_at(act_run: tuple[ActRun, Path], lab: Lab) -> None:
+    run, _ = act_run
+    state = lab.state()
+    assert state["deployments"]["set-image-times-out/api"]["containers"]["api"] == GOOD
+    assert f"but {image('v2')} went live: rolling back" in run.log

@@ -15,6 +15,7 @@ from support.smoke_server import SmokeServer, start_server
 
 from cdgen.deploy.cli import run
 
+ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "staging"
 MUTATING = {"set", "undo"}
 

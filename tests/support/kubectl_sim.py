@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
 """A kubectl simulator: Deployments and their revision history in a JSON file.
 
-It accepts exactly the commands the deploy engine runs (see cdgen.deploy.kubectl) and
-rejects anything else with exit 2, as kubectl does for bad usage. The state file, named by
-``KUBECTL_SIM_STATE``, holds:
+It accepts exactly the commands the deploy engine and ``cdgen doctor`` run (see
+cdgen.deploy.kubectl) and rejects anything else with exit 2, as kubectl does for bad usage.
+The state file, named by ``KUBECTL_SIM_STATE``, holds:
 
     deployments   {"NS/NAME": {"containers": {C: IMAGE}, "serving": {C: IMAGE},
-                               "revision": N, "history": [{"revision": N, "containers": {}}]}}
+                               "revision": N, "history": [{"revision": N, "containers": {}}],
+                               optional: "replicas", "strategy", "revisionHistoryLimit",
+                               "paused", "probes": {C: readinessProbe}}}
     never_ready   images whose rollout never completes (``rollout status`` times out)
     fail_undo     ``rollout undo`` fails (true, or a list of namespaces)
+    delays        {"get"|"set"|"undo"|"config"|"auth": seconds} a command takes to answer
+    set_image_fails      ``set image`` fails and changes nothing
+    set_image_times_out  ``set image`` changes the image, then reports the server's timeout
+    rbac          {"deployments.apps": [verbs], …}: only these are allowed (absent: all are)
     leak_kubeconfig  every answer quotes the kubeconfig file, for redaction to hide
                      (true, or a list of namespaces)
     http          behaviour of the smoke server per image (see smoke_server.py)
     calls         every invocation, appended: argv, and the kubeconfig file's mode
+
+Answer shapes follow kubectl 1.32 (``kubectl get deployment -o json``, ``kubectl config view
+--raw -o json``, ``kubectl auth can-i``); the permissions each command needs are the ones
+kubectl's source uses (see cdgen.deploy.rbac, which is checked against this simulator).
 """
 
 from __future__ import annotations
@@ -29,7 +39,23 @@ from contextlib import contextmanager
 from typing import Any
 
 State = dict[str, Any]
-MUTATING = ("set", "undo")
+SERVER_TIMEOUT = (
+    "Error from server (Timeout): the server was unable to return a response in the time "
+    "allotted, but may still be processing the request (patch deployments.apps {name})"
+)
+UNAVAILABLE = (
+    "Error from server (ServiceUnavailable): the server is currently unable to handle the "
+    "request (patch deployments.apps {name})"
+)
+BOOLEAN_FLAGS = {"raw"}
+# What each command asks the API server for, read in kubectl's source.
+DEPLOYMENTS, REPLICASETS = "deployments.apps", "replicasets.apps"
+NEEDS: dict[str, list[tuple[str, str]]] = {
+    "get": [("get", DEPLOYMENTS)],
+    "set": [("get", DEPLOYMENTS), ("patch", DEPLOYMENTS)],
+    "status": [("get", DEPLOYMENTS), ("list", DEPLOYMENTS), ("watch", DEPLOYMENTS)],
+    "undo": [("get", DEPLOYMENTS), ("list", REPLICASETS), ("patch", DEPLOYMENTS)],
+}
 
 
 class UsageError(Exception):
@@ -46,10 +72,12 @@ def locked_state(path: str) -> Iterator[State]:
     with open(path, "r+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         state: State = json.load(handle)
-        yield state
-        handle.seek(0)
-        handle.truncate()
-        json.dump(state, handle, indent=1, sort_keys=True)
+        try:
+            yield state
+        finally:  # a command may change the state and then fail (set_image_times_out)
+            handle.seek(0)
+            handle.truncate()
+            json.dump(state, handle, indent=1, sort_keys=True)
 
 
 def parse_flags(
@@ -61,10 +89,14 @@ def parse_flags(
         if not arg.startswith("-"):
             positional.append(arg)
             continue
-        match = re.fullmatch(r"--([a-z-]+)=(.+)", arg)
-        if match is None or match.group(1) not in allowed or match.group(1) in flags:
+        match = re.fullmatch(r"--([a-z-]+)(?:=(.+))?", arg)
+        name = match.group(1) if match else ""
+        boolean = name in BOOLEAN_FLAGS
+        if match is None or name not in allowed or name in flags:
             raise UsageError(f"unknown or malformed flag: {arg}")
-        flags[match.group(1)] = match.group(2)
+        if (match.group(2) is None) != boolean:
+            raise UsageError(f"malformed flag: {arg}")
+        flags[name] = match.group(2) or "true"
     missing = required - flags.keys()
     if missing:
         raise UsageError(f"missing flags: {sorted(missing)}")
@@ -85,53 +117,94 @@ def deployment(state: State, namespace: str, name: str) -> dict[str, Any]:
     return found  # type: ignore[no-any-return]
 
 
+def authorize(state: State, command: str, namespace: str, name: str) -> None:
+    """Forbidden, worded as the API server words it, when ``rbac`` lacks a permission."""
+    allowed = state.get("rbac")
+    if allowed is None:
+        return
+    for verb, resource in NEEDS[command]:
+        if verb not in allowed.get(resource, []):
+            plural, group = resource.split(".", 1)
+            subject = f'{resource} "{name}"' if verb in ("get", "patch") else resource
+            raise CommandError(
+                f'Error from server (Forbidden): {subject} is forbidden: User "deployer" '
+                f'cannot {verb} resource "{plural}" in API group "{group}" in the namespace '
+                f'"{namespace}"'
+            )
+
+
 def apply_template(state: State, dep: dict[str, Any], containers: dict[str, str]) -> None:
-    """A new template gets the next revision; an old template comes back with a new number."""
+    """A new template gets the next revision; an old template comes back with a new number.
+    Revisions beyond revisionHistoryLimit are cleaned up, as the Deployment controller does."""
     history = [h for h in dep["history"] if h["containers"] != containers]
     revision = max([h["revision"] for h in dep["history"]] + [0]) + 1
     history.append({"revision": revision, "containers": dict(containers)})
-    dep["history"] = history
+    dep["history"] = history[-(int(dep.get("revisionHistoryLimit", 10)) + 1) :]
     dep["containers"] = dict(containers)
     dep["revision"] = revision
-    if not set(containers.values()) & set(state.get("never_ready", [])):
+    stuck = set(containers.values()) & set(state.get("never_ready", []))
+    if not stuck and not dep.get("paused"):
         dep["serving"] = dict(containers)
+
+
+def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
+    """The Deployment as ``kubectl get -o json`` shows it, defaults filled in by the server."""
+    probes = dep.get("probes", {})
+    containers = [
+        {"image": i, "name": c, **({"readinessProbe": probes[c]} if c in probes else {})}
+        for c, i in sorted(dep["containers"].items())
+    ]
+    rolling = {"maxSurge": "25%", "maxUnavailable": "25%"}
+    spec: dict[str, Any] = {
+        "progressDeadlineSeconds": 600,
+        "replicas": dep.get("replicas", 1),
+        "revisionHistoryLimit": dep.get("revisionHistoryLimit", 10),
+        "selector": {"matchLabels": {"app": name}},
+        "strategy": dep.get("strategy", {"rollingUpdate": rolling, "type": "RollingUpdate"}),
+        "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}},
+    }
+    if dep.get("paused"):
+        spec["paused"] = True
+    annotations = {"deployment.kubernetes.io/revision": str(dep["revision"])}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"annotations": annotations, "name": name, "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def cmd_get(state: State, args: list[str], flags: dict[str, str]) -> str:
     if len(args) != 1 or flags.get("output") != "json":
         raise UsageError("usage: get deployment/NAME --output=json")
     name = resource_name(args[0])
+    authorize(state, "get", flags["namespace"], name)
     dep = deployment(state, flags["namespace"], name)
-    containers = [{"name": c, "image": i} for c, i in sorted(dep["containers"].items())]
-    document = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": name,
-            "namespace": flags["namespace"],
-            "annotations": {"deployment.kubernetes.io/revision": str(dep["revision"])},
-        },
-        "spec": {"template": {"spec": {"containers": containers}}},
-    }
-    return json.dumps(document, indent=2)
+    return json.dumps(document(name, flags["namespace"], dep), indent=4)
 
 
 def cmd_set_image(state: State, args: list[str], flags: dict[str, str]) -> str:
     if len(args) != 3 or args[0] != "image" or args[2].count("=") != 1:
         raise UsageError("usage: set image deployment/NAME CONTAINER=IMAGE")
     name = resource_name(args[1])
+    authorize(state, "set", flags["namespace"], name)
     dep = deployment(state, flags["namespace"], name)
     container, image = args[2].split("=")
     if container not in dep["containers"]:
         raise CommandError(f'error: unable to find container named "{container}"')
-    if dep["containers"][container] == image:
-        return ""
-    apply_template(state, dep, {**dep["containers"], container: image})
-    return f"deployment.apps/{name} image updated"
+    if applies(state, "set_image_fails", flags["namespace"]):
+        raise CommandError(UNAVAILABLE.format(name=name))
+    changed = dep["containers"][container] != image
+    if changed:
+        apply_template(state, dep, {**dep["containers"], container: image})
+    if applies(state, "set_image_times_out", flags["namespace"]):
+        raise CommandError(SERVER_TIMEOUT.format(name=name))
+    return f"deployment.apps/{name} image updated" if changed else ""
 
 
 def cmd_undo(state: State, args: list[str], flags: dict[str, str]) -> str:
     name = resource_name(args[0])
+    authorize(state, "undo", flags["namespace"], name)
     dep = deployment(state, flags["namespace"], name)
     if applies(state, "fail_undo", flags["namespace"]):
         raise CommandError(
@@ -141,7 +214,12 @@ def cmd_undo(state: State, args: list[str], flags: dict[str, str]) -> str:
     wanted = int(flags["to-revision"]) if "to-revision" in flags else sorted(revisions)[-2:][0]
     if wanted not in revisions:
         raise CommandError(f"error: unable to find specified revision {wanted} in history")
-    if wanted == dep["revision"]:
+    if dep.get("paused"):
+        raise CommandError(
+            "error: you cannot rollback a paused deployment; resume it first with "
+            f"'kubectl rollout resume deployment/{name}' and try again"
+        )
+    if revisions[wanted] == dep["containers"]:
         already = f"current template already matches revision {wanted}"
         return f"deployment.apps/{name} skipped rollback ({already})"
     apply_template(state, dep, revisions[wanted])
@@ -154,14 +232,52 @@ def cmd_status(path: str, args: list[str], flags: dict[str, str]) -> str:
     if timeout is None:
         raise UsageError("--timeout must be whole seconds, as the engine writes it")
     with locked_state(path) as state:
+        authorize(state, "status", flags["namespace"], name)
         dep = deployment(state, flags["namespace"], name)
-        stuck = bool(set(dep["containers"].values()) & set(state.get("never_ready", [])))
+        never_ready = set(dep["containers"].values()) & set(state.get("never_ready", []))
+        stuck = bool(never_ready) or dep["serving"] != dep["containers"]
     if stuck:
-        print(f'Waiting for deployment "{name}" rollout to finish: 1 old replicas are pending')
+        print(f'Waiting for deployment "{name}" rollout to finish: 0 out of 1 new replicas')
         sys.stdout.flush()
         time.sleep(int(timeout.group(1)))
         raise CommandError("error: timed out waiting for the condition")
     return f'deployment "{name}" successfully rolled out'
+
+
+def cmd_config_view(flags: dict[str, str]) -> str:
+    """Parse the kubeconfig (YAML block, flow or JSON) as kubectl does and print it."""
+    from ruamel.yaml import YAML  # only the tests' own Python runs this command
+    from ruamel.yaml.error import YAMLError
+
+    path = flags.get("kubeconfig", os.path.expanduser("~/.kube/config"))
+    try:
+        with open(path, "rb") as handle:
+            config = YAML(typ="safe").load(handle.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as error:
+        problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CommandError(f'error: error loading config file "{path}": yaml: {problem}') from None
+    config = config if isinstance(config, dict) else {}
+    view = {
+        "kind": "Config",
+        "apiVersion": "v1",
+        "preferences": {},
+        "clusters": config.get("clusters"),
+        "users": sorted(config.get("users") or [], key=lambda user: str(user.get("name"))) or None,
+        "contexts": config.get("contexts"),
+        "current-context": config.get("current-context", ""),
+    }
+    return json.dumps(view, indent=4)
+
+
+def cmd_can_i(state: State, args: list[str]) -> str:
+    if len(args) != 2 or not re.fullmatch(r"[a-z]+", args[0]) or "/" in args[1]:
+        raise UsageError("usage: auth can-i VERB RESOURCE")
+    verb, resource = args
+    allowed = state.get("rbac")
+    if allowed is None or verb in allowed.get(resource, []):
+        return "yes"
+    print("no")
+    raise CommandError("")
 
 
 COMMON = {"namespace", "kubeconfig"}
@@ -177,6 +293,8 @@ SYNTAX: dict[tuple[str, str], tuple[set[str], set[str]]] = {
         COMMON | {"request-timeout", "to-revision"},
         {"namespace", "request-timeout"},
     ),
+    ("config", "view"): ({"kubeconfig", "raw", "output"}, {"raw", "output"}),
+    ("auth", "can-i"): (COMMON | {"request-timeout"}, {"namespace", "request-timeout"}),
 }
 
 
@@ -192,30 +310,50 @@ def kubeconfig_mode(flags: dict[str, str]) -> str | None:
 
 def dispatch(path: str, argv: list[str], flags: dict[str, str], positional: list[str]) -> str:
     verb = argv[0]
+    if verb in ("rollout", "auth", "config") and len(positional) < 2:
+        raise UsageError(f"usage: {verb} SUBCOMMAND …")
+    if verb == "config":
+        time.sleep(float(load(path).get("delays", {}).get("config", 0)))
+        if len(positional) != 2 or flags["output"] != "json":
+            raise UsageError("usage: config view --raw --output=json")
+        return cmd_config_view(flags)
     if verb == "rollout" and len(positional) != 3:
         raise UsageError("usage: rollout status|undo deployment/NAME")
     if verb == "rollout" and positional[1] == "status":
         return cmd_status(path, positional[2:], flags)
+    delay = load(path).get("delays", {}).get("undo" if verb == "rollout" else verb, 0)
+    time.sleep(float(delay))
     with locked_state(path) as state:
         if verb == "get":
             return cmd_get(state, positional[1:], flags)
         if verb == "set":
             return cmd_set_image(state, positional[1:], flags)
+        if verb == "auth":
+            return cmd_can_i(state, positional[2:])
         return cmd_undo(state, positional[2:], flags)
+
+
+def load(path: str) -> State:
+    with open(path, encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        state: State = json.load(handle)
+    return state
 
 
 def parse_command(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     verb = argv[0] if argv else ""
-    sub = argv[1] if verb in ("set", "rollout") and len(argv) > 1 else ""
+    sub = argv[1] if verb in ("set", "rollout", "config", "auth") and len(argv) > 1 else ""
     if (verb, sub) not in SYNTAX:
         raise UsageError(f"unknown command {' '.join(argv[:2])!r}")
     return parse_flags(argv, *SYNTAX[(verb, sub)])
 
 
 def applies(state: State, switch: str, namespace: str | None) -> bool:
-    """A switch is true for every namespace, or a list of the namespaces it applies to."""
+    """A switch is set for every namespace, or a list of the namespaces it applies to."""
     value = state.get(switch)
-    return value is True or (isinstance(value, list) and namespace in value)
+    if isinstance(value, list):
+        return namespace in value
+    return value not in (None, False, 0)
 
 
 def record_call(path: str, call: dict[str, Any], namespace: str | None = None) -> bool:
@@ -223,6 +361,20 @@ def record_call(path: str, call: dict[str, Any], namespace: str | None = None) -
     with locked_state(path) as state:
         state.setdefault("calls", []).append(call)
         return applies(state, "leak_kubeconfig", namespace)
+
+
+def leak(kubeconfig: str) -> None:
+    """Quote the kubeconfig as a careless verbose kubectl might: the file, then each user
+    value on its own, in a form other than the file's."""
+    with open(kubeconfig, encoding="utf-8", errors="replace") as handle:
+        print(f"W0101 loading config:\n{handle.read()}", file=sys.stderr)
+    try:
+        users = json.loads(cmd_config_view({"kubeconfig": kubeconfig}))["users"] or []
+    except CommandError:
+        return
+    for user in users:
+        for key, value in sorted((user.get("user") or {}).items()):
+            print(f"I0101 auth {user.get('name')}: {key}={json.dumps(value)}", file=sys.stderr)
 
 
 def run(argv: list[str]) -> int:
@@ -243,16 +395,16 @@ def run(argv: list[str]) -> int:
         record_call(path, call)
         print(error, file=sys.stderr)
         return 1
-    if record_call(path, call, flags["namespace"]) and "kubeconfig" in flags:
-        with open(flags["kubeconfig"], encoding="utf-8") as handle:
-            print(f"W0101 loading config:\n{handle.read()}", file=sys.stderr)
+    if record_call(path, call, flags.get("namespace")) and "kubeconfig" in flags:
+        leak(flags["kubeconfig"])
     try:
         output = dispatch(path, argv, flags, positional)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except CommandError as error:
-        print(error, file=sys.stderr)
+        if str(error):
+            print(error, file=sys.stderr)
         return 1
     if output:
         print(output)

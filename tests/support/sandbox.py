@@ -21,12 +21,23 @@ REGISTRY = "ghcr.io/acme/api"
 GOOD = f"{REGISTRY}:v1"
 
 
-def deployment(image: str = GOOD, container: str = "api") -> dict[str, Any]:
+SAFE_STRATEGY = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+READINESS = {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 5}
+
+
+def deployment(image: str = GOOD, container: str = "api", **spec: Any) -> dict[str, Any]:
+    """A Deployment that passes the preflight: two replicas, a rollout that keeps capacity,
+    a readiness probe; ``spec`` overrides (``paused``, ``revisionHistoryLimit``, …)."""
     return {
         "containers": {container: image},
         "serving": {container: image},
         "revision": 1,
         "history": [{"revision": 1, "containers": {container: image}}],
+        "replicas": 2,
+        "strategy": SAFE_STRATEGY,
+        "revisionHistoryLimit": 10,
+        "probes": {container: READINESS},
+        **spec,
     }
 
 

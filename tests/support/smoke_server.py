@@ -9,6 +9,9 @@ simulator's state file, then answers as ``state["http"][image]`` says:
     fail_first  answer 503 to this many requests first (a flaky start)
     version     shown in the body and the X-Version header (default: the image's tag)
     version_in  "body", "header" or "both" (default)
+    status_line a raw status line sent as is (e.g. one holding "\r::error …")
+    redirect    answer 302 with this Location header
+    drip        seconds between the bytes of the answer: a server that trickles it
 
 An image without an entry gets 404. Run as a program it prints its port and serves until
 killed; tests start it in a thread with ``start_server``.
@@ -75,6 +78,23 @@ class SmokeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _raw_answer(self, behaviour: dict[str, Any], body: str) -> None:
+        """Write the answer byte by byte, ``drip`` seconds apart, status line as given."""
+        status_line = behaviour.get("status_line", "HTTP/1.1 200 OK")
+        headers = [f"Content-Length: {len(body)}", "Connection: close"]
+        if "redirect" in behaviour:
+            status_line = "HTTP/1.1 302 Found"
+            headers.append(f"Location: {behaviour['redirect']}")
+        raw = "\r\n".join([status_line, *headers, "", body]).encode("latin-1")
+        self.close_connection = True
+        try:
+            for index in range(len(raw)):
+                self.wfile.write(raw[index : index + 1])
+                self.wfile.flush()
+                time.sleep(float(behaviour.get("drip", 0)))
+        except OSError:  # the client gave up
+            pass
+
     def do_GET(self) -> None:
         parts = self.path.strip("/").split("/")
         image = self.server.serving_image(*parts) if len(parts) == 2 else None
@@ -92,6 +112,9 @@ class SmokeHandler(BaseHTTPRequestHandler):
         version = str(behaviour.get("version", image.rpartition(":")[2]))
         where = behaviour.get("version_in", "both")
         body = f"ok version={version}\n" if where in ("body", "both") else "ok\n"
+        if {"status_line", "redirect", "drip"} & behaviour.keys():
+            self._raw_answer(behaviour, body)
+            return
         header = version if where in ("header", "both") else ""
         self._answer(int(behaviour.get("status", 200)), body, header)
 

@@ -10,22 +10,29 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sys
 from collections.abc import Mapping
-from types import FrameType
+from dataclasses import dataclass
 from typing import TextIO
 
+from cdgen.deploy.cancel import Cancelled, SignalGuard, signal_name
 from cdgen.deploy.console import Console
 from cdgen.deploy.engine import Engine
 from cdgen.deploy.inputs import INPUTS
-from cdgen.deploy.kubeconfig import kubeconfig_file
+from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
-from cdgen.deploy.options import InvalidInputsError, Options, parse_options
+from cdgen.deploy.options import InvalidInputsError, parse_options
 from cdgen.deploy.outcome import Outcome
 from cdgen.deploy.summary import render_outputs, render_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
+EXIT_STATUS = (
+    "Exit status: 0 deployed (with --mode=rollback: rolled back), or skipped because "
+    "--only-if-live is no longer live; 1 rolled back, failed, or the outputs could not be "
+    "written; 2 invalid input, nothing changed; 3 unexpected error (after the undo path "
+    "ran); 128+N cancelled by signal N (130 SIGINT, 143 SIGTERM): after set image, rollout "
+    "undo was issued at once and not waited for."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cdgen deploy",
         description="Deploy an image to a Kubernetes Deployment, verify it, roll back on failure.",
         epilog="Every option can also be set through the environment variable in brackets; "
-        "the kubeconfig content is read from CDGEN_KUBECONFIG only. Exit status: 0 deployed "
-        "(or, with --mode=rollback, rolled back) or skipped because --only-if-live is no "
-        "longer live, 1 rolled back or failed, 2 invalid input.",
+        "the kubeconfig content is read from CDGEN_KUBECONFIG only. " + EXIT_STATUS,
     )
     for spec in INPUTS:
         if spec.cli:
@@ -84,14 +89,52 @@ def _event_commit_time(path: str) -> str:
     return timestamp if isinstance(timestamp, str) else ""
 
 
-def _append(path: str | None, text: str) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
+@dataclass
+class Reports:
+    """The summary and outputs files, opened before anything touches the cluster."""
+
+    summary: TextIO | None = None
+    outputs: TextIO | None = None
+
+
+def _open(path: str | None, flag: str, problems: list[str]) -> TextIO | None:
+    if not path:
+        return None
+    try:
+        return open(path, "a", encoding="utf-8", errors="backslashreplace")
+    except OSError as error:
+        problems.append(f"{flag}: cannot write {path}: {error.strerror or error}")
+        return None
+
+
+def _write(handle: TextIO | None, text: str) -> str:
+    """Write and close; return what went wrong ('' when nothing did)."""
+    if handle is None:
+        return ""
+    try:
+        with handle:
             handle.write(text)
+    except OSError as error:
+        return f"cannot write {handle.name}: {error.strerror or error}"
+    return ""
 
 
-def _raise_exit(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def _report(outcome: Outcome, console: Console, reports: Reports, code: int) -> int:
+    """Write the summary and the outputs; a lost summary is a warning, lost outputs fail the
+    step (a later job would read empty outputs), and the log says what is live either way."""
+    problem = _write(reports.summary, console.redact(render_summary(outcome)))
+    if problem:
+        console.warning(f"the job summary is lost: {problem}", "Summary not written")
+    problem = _write(reports.outputs, render_outputs(outcome))
+    if problem:
+        live = outcome.deployed_image or "unknown"
+        console.error(
+            f"the step outputs are lost: {problem}. The run ended {outcome.result}; "
+            f"live image: {live}",
+            "Outputs not written",
+        )
+        return code or EXIT_FAILED
+    return code
 
 
 def _reject(console: Console, error: InvalidInputsError, raw: dict[str, str]) -> Outcome:
@@ -107,55 +150,97 @@ def _reject(console: Console, error: InvalidInputsError, raw: dict[str, str]) ->
     return outcome
 
 
-def _execute(options: Options, console: Console, environ: Mapping[str, str]) -> Outcome:
+def exit_status(outcome: Outcome) -> int:
+    if outcome.signal:
+        return 128 + outcome.signal
+    if outcome.crash:
+        return EXIT_UNEXPECTED
+    return EXIT_OK if outcome.succeeded else EXIT_FAILED
+
+
+@dataclass
+class Holder:
+    """The outcome to report, whatever stops the run."""
+
+    outcome: Outcome
+
+
+def _execute(
+    raw: dict[str, str], console: Console, environ: Mapping[str, str], held: Holder
+) -> int:
+    try:
+        options = parse_options(raw)
+    except InvalidInputsError as error:
+        held.outcome = _reject(console, error, raw)
+        return EXIT_USAGE
+    held.outcome = Outcome(options.mode, options.environment, options.image)
     if shutil.which("kubectl") is None:
-        outcome = Outcome(
-            options.mode, options.environment, options.image, reason="kubectl is not on PATH"
-        )
+        held.outcome.reason = "kubectl is not on PATH"
         console.error("kubectl is not on PATH; nothing was changed")
-        return outcome
-    with kubeconfig_file(options.kubeconfig, environ.get("RUNNER_TEMP") or None) as path:
-        kubectl = Kubectl(path or options.kubeconfig_file)
-        return Engine(options, kubectl, console).run()
+        return EXIT_FAILED
+    try:
+        with kubeconfig_file(options.kubeconfig, environ.get("RUNNER_TEMP") or None) as path:
+            engine = Engine(options, Kubectl(path or options.kubeconfig_file), console)
+            held.outcome = engine.outcome
+            return exit_status(engine.run())
+    except KubeconfigFileError as error:
+        held.outcome.reason = f"kubeconfig: {error}"
+        console.error(f"kubeconfig: {error}; nothing was changed")
+        return EXIT_FAILED
 
 
-def run(argv: list[str] | None, environ: Mapping[str, str], stream: TextIO) -> int:
+def run(
+    argv: list[str] | None,
+    environ: Mapping[str, str],
+    stream: TextIO,
+    guard: SignalGuard | None = None,
+) -> int:
     args = build_parser().parse_args(argv)
     log_format = args.log_format or environ.get("CDGEN_LOG_FORMAT") or "auto"
     github = log_format == "github" or (
         log_format == "auto" and environ.get("GITHUB_ACTIONS") == "true"
     )
     raw = collect_inputs(args, environ)
-    console = Console(stream, github=github, secrets_text=raw["kubeconfig"])
-    summary_file = args.summary_file or environ.get("GITHUB_STEP_SUMMARY")
-    output_file = args.output_file or environ.get("GITHUB_OUTPUT")
-    outcome = Outcome(
-        raw["mode"] or "deploy", raw["environment"], raw["image"], reason="interrupted"
+    console = Console(stream, github=github)
+    problems: list[str] = []
+    reports = Reports(
+        _open(args.summary_file or environ.get("GITHUB_STEP_SUMMARY"), "--summary-file", problems),
+        _open(args.output_file or environ.get("GITHUB_OUTPUT"), "--output-file", problems),
     )
+    if problems:
+        for problem in problems:
+            console.error(f"{problem}; nothing was changed", "Invalid input")
+        _write(reports.summary, "")
+        _write(reports.outputs, "")
+        return EXIT_USAGE
+    held = Holder(Outcome(raw["mode"] or "deploy", raw["environment"], raw["image"]))
+    code = EXIT_UNEXPECTED
     try:
-        try:
-            options = parse_options(raw)
-        except InvalidInputsError as error:
-            outcome = _reject(console, error, raw)
-            return EXIT_USAGE
-        outcome = _execute(options, console, environ)
-        return EXIT_OK if outcome.succeeded else EXIT_FAILED
+        code = _execute(raw, console, environ, held)
+    except Cancelled as stop:  # before or after the engine ran; the engine handles its own
+        if held.outcome.finished_at is None:
+            held.outcome.signal = stop.signum
+            held.outcome.reason = held.outcome.reason or f"cancelled by {signal_name(stop.signum)}"
+        code = exit_status(held.outcome)
     finally:
-        _append(output_file, render_outputs(outcome))
-        _append(summary_file, console.redact(render_summary(outcome)))
+        if guard is not None:
+            guard.hold()
+        code = _report(held.outcome, console, reports, code)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok or skipped, 1 failed or rolled back, 2 usage,
-    3 bug)."""
-    signal.signal(signal.SIGTERM, _raise_exit)
+    """Entry point; returns the exit status (see EXIT_STATUS)."""
+    guard = SignalGuard().install()
     try:
-        return run(argv, os.environ, sys.stdout)
-    except KeyboardInterrupt:
-        print("cdgen deploy: interrupted", file=sys.stderr)
-        return 130
+        return run(argv, os.environ, sys.stdout, guard)
+    except Cancelled as stop:
+        print(f"cdgen deploy: cancelled by {stop.name}", file=sys.stderr)
+        return 128 + stop.signum
     except Exception as error:
         print(
             f"::error title=cdgen deploy crashed::{type(error).__name__}: {error}", file=sys.stderr
         )
         return EXIT_UNEXPECTED
+    finally:
+        guard.restore()

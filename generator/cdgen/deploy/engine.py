@@ -1,22 +1,31 @@
 """Deploy → verify → roll back, as one sequence of phases.
 
-The engine never prints or exits: it logs through a Console and returns an Outcome.
+The engine never prints or exits: it logs through a Console and returns an Outcome. Once
+``set image`` may have run, every way out (a failed check, an exception, a cancellation)
+ends in the undo path, or in the loud degraded report when the undo cannot be done.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
-from cdgen.deploy.kubectl import CommandResult, Kubectl, KubectlError, Target, manual_commands
+from cdgen.deploy.kubeconfig import mask_words, secret_values
+from cdgen.deploy.kubectl import Kubectl, KubectlError, Target
 from cdgen.deploy.options import Options
-from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, SKIPPED, Outcome, Phase
+from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, SKIPPED, Outcome
+from cdgen.deploy.preflight import FAIL, Where, check_deployment
+from cdgen.deploy.recovery import Recovery
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
 
+Step = Callable[[], bool]
 
-class Engine:
+
+class Engine(Recovery):
     def __init__(
         self,
         options: Options,
@@ -32,6 +41,12 @@ class Engine:
         self.sleep = sleep
         self.target = Target(options.namespace, options.deployment, options.container)
         self.revision = ""
+        self.document: dict[str, object] = {}
+        # False: the cluster is as it was read; None: set image ran, whether it took is
+        # unknown; True: the new image was set.
+        self.changed: bool | None = False
+        self.recovering = False
+        self.undo_issued = False
         kubectl.announce = self._announce
         self.outcome = Outcome(
             options.mode,
@@ -40,71 +55,85 @@ class Engine:
             commit_time=options.commit_time,
             only_if_live=options.only_if_live,
         )
-
-    def _phase(self, name: str, started: float, ok: bool, detail: str) -> bool:
-        self.outcome.phases.append(Phase(name, time.monotonic() - started, ok, detail))
-        return ok
+        # The phases in order; each returns False to stop. A new phase is one more entry.
+        self.steps: list[Step] = [
+            self._read_kubeconfig,
+            self._read_current,
+            self._still_live,
+            self._preflight,
+            self._set_image,
+            self._rollout,
+            self._smoke_test,
+        ]
 
     def _announce(self, command: list[str]) -> None:
         self.console.info("$ " + " ".join(command))
 
-    def _show(self, result: CommandResult) -> None:
-        self.console.external(result.output)
-
     def run(self) -> Outcome:
         try:
-            self._deploy()
-        except (KeyboardInterrupt, SystemExit):
-            # Cancelled or timed out (SIGINT/SIGTERM): say what state the cluster may be in.
-            self._interrupted()
-            raise
+            try:
+                try:
+                    self._deploy()
+                except Exception as error:
+                    self.on_error(error)
+            except (Cancelled, KeyboardInterrupt) as stop:
+                self.on_cancel(stop.signum if isinstance(stop, Cancelled) else signal.SIGINT)
         finally:
             self.outcome.finished_at = datetime.now(timezone.utc)  # noqa: UP017 - Python 3.9
         return self.outcome
 
-    def _interrupted(self) -> None:
-        outcome = self.outcome
-        outcome.reason = "interrupted (cancelled or timed out)"
-        outcome.result = FAILED
-        if not any(phase.name == "Set image" and phase.ok for phase in outcome.phases):
-            self.console.error("interrupted before the image was set; nothing was changed")
-            return
-        outcome.deployed_image = ""
-        self._degraded()
-
     def _deploy(self) -> None:
-        if not self._read_current() or not self._still_live() or not self._set_image():
-            return
-        verified = self._wait_rollout("Rollout") and self._smoke_test()
-        if verified:
-            self.outcome.result = DEPLOYED if self.options.mode == "deploy" else ROLLED_BACK
-            self.outcome.deployed_image = self.options.image
-            self.console.notice(
-                f"{self.options.image} is live in {self.options.environment}", self._title()
-            )
-            return
-        self._undo()
+        for step in self.steps:
+            if not step():
+                if self.changed is not False:
+                    self.undo()
+                return
+        self.outcome.result = DEPLOYED if self.options.mode == "deploy" else ROLLED_BACK
+        self.outcome.deployed_image = self.options.image
+        title = "Deployed" if self.options.mode == "deploy" else "Rolled back"
+        self.console.notice(f"{self.options.image} is live in {self.options.environment}", title)
 
-    def _title(self) -> str:
-        return "Deployed" if self.options.mode == "deploy" else "Rolled back"
+    def _stop_unchanged(self, reason: str, live: str) -> bool:
+        """End the run with nothing changed: ``live`` is the image still running."""
+        self.outcome.reason = reason
+        self.outcome.deployed_image = live
+        self.console.error(f"{reason}; nothing was changed")
+        return False
+
+    def _read_kubeconfig(self) -> bool:
+        """Mask the secrets of a kubeconfig given as content before kubectl can echo them."""
+        if not self.options.kubeconfig:
+            return True
+        with self._phase("Read kubeconfig") as phase:
+            try:
+                values = secret_values(self.kubectl.config_view())
+            except KubectlError as error:
+                self.console.external(mask_words(error.result.output, self.options.kubeconfig))
+                phase.detail = str(error)
+                return self._stop_unchanged(str(error), "")
+            self.console.add_secrets(values)
+            phase.ok, phase.detail = True, f"{len(values)} secret value(s) masked"
+        return True
 
     def _read_current(self) -> bool:
-        started = time.monotonic()
-        with self.console.group("Read the current image"):
+        with (
+            self._phase("Read current image") as phase,
+            self.console.group("Read the current image"),
+        ):
             try:
                 state = self.kubectl.read_state(self.target)
             except KubectlError as error:
                 self._show(error.result)
-                self.outcome.reason = str(error)
-                self.console.error(f"{error}; nothing was changed")
-                return self._phase("Read current image", started, False, str(error))
+                phase.detail = str(error)
+                return self._stop_unchanged(str(error), "")
             self.outcome.previous_image = state.image
+            self.revision, self.document = state.revision, state.document
             self.console.info(
                 f"{self.target.resource} container {self.target.container}: {state.image}"
             )
             self.console.info(f"revision: {state.revision or 'unknown'}")
-        self.revision = state.revision
-        return self._phase("Read current image", started, True, state.image)
+            phase.ok, phase.detail = True, state.image
+        return True
 
     def _still_live(self) -> bool:
         """False, with the result ``skipped``, when only-if-live names an image that is no
@@ -112,10 +141,13 @@ class Engine:
         expected = self.options.only_if_live
         if not expected:
             return True
-        started = time.monotonic()
         live = self.outcome.previous_image
-        if live == expected:
-            return self._phase("Check live image", started, True, f"{expected} is live")
+        with self._phase("Check live image") as phase:
+            phase.ok = True
+            if live == expected:
+                phase.detail = f"{expected} is live"
+                return True
+            phase.detail = f"{live} is live, not {expected}"
         outcome = self.outcome
         outcome.result = SKIPPED
         outcome.deployed_image = live
@@ -125,32 +157,46 @@ class Engine:
             f"{expected}, so it is left as is",
             "Skipped: the image is no longer live",
         )
-        self._phase("Check live image", started, True, f"{live} is live, not {expected}")
         return False
 
-    def _set_image(self) -> bool:
-        started = time.monotonic()
-        with self.console.group(f"Set image {self.options.image}"):
-            result = self.kubectl.set_image(self.target, self.options.image)
-            self._show(result)
-        if not result.ok:
-            self.outcome.reason = f"kubectl set image failed (exit {result.returncode})"
-            self.console.error(f"{self.outcome.reason}; the previous image is still in place")
-            self.outcome.deployed_image = self.outcome.previous_image
-        detail = self.options.image if result.ok else f"kubectl exit {result.returncode}"
-        return self._phase("Set image", started, result.ok, detail)
+    def _preflight(self) -> bool:
+        where = Where(self.target.namespace, self.options.deployment)
+        with self._phase("Preflight") as phase:
+            findings = check_deployment(self.document, where)
+            self.outcome.findings = findings
+            for finding in findings:
+                text = f"{finding.message}. Fix: {finding.fix}"
+                if finding.level == FAIL:
+                    self.console.error(text, "Preflight failed")
+                else:
+                    self.console.warning(text, "Preflight")
+            failed = [finding.message for finding in findings if finding.level == FAIL]
+            phase.ok = not failed
+            warned = f"{len(findings)} warning(s)" if findings else "no problems"
+            phase.detail = "; ".join(failed) or warned
+        if failed:
+            return self._stop_unchanged(
+                "preflight: " + "; ".join(failed), self.outcome.previous_image
+            )
+        return True
 
-    def _wait_rollout(self, phase: str) -> bool:
-        started = time.monotonic()
-        timeout = self.options.rollout_timeout
-        with self.console.group(f"{phase}: wait up to {timeout}s for the rollout"):
-            result = self.kubectl.rollout_status(self.target, timeout)
-            self._show(result)
-        if not result.ok and phase == "Rollout":
-            self.outcome.reason = f"the rollout did not complete within {timeout}s"
-            self.console.error(f"{self.outcome.reason}; rolling back", "Rollout failed")
-        detail = "complete" if result.ok else f"not complete (exit {result.returncode})"
-        return self._phase(phase, started, result.ok, detail)
+    def _set_image(self) -> bool:
+        self.changed = None  # from here on the cluster may differ from what was read
+        with self._phase("Set image") as phase:
+            with self.console.group(f"Set image {self.options.image}"):
+                result = self.kubectl.set_image(self.target, self.options.image)
+                self._show(result)
+            phase.ok = result.ok
+            phase.detail = self.options.image if result.ok else f"kubectl exit {result.returncode}"
+        if result.ok:
+            self.changed = True
+            return True
+        self.outcome.reason = f"kubectl set image failed (exit {result.returncode})"
+        self.look_after_error()
+        return False
+
+    def _rollout(self) -> bool:
+        return self.wait_rollout("Rollout")
 
     def _smoke_test(self) -> bool:
         options = self.options
@@ -167,55 +213,20 @@ class Engine:
             options.smoke_timeout,
             options.expect_version,
         )
-        started = time.monotonic()
-        with self.console.group(f"Smoke test {options.smoke_url}"):
-            attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
-        passed = attempts[-1].ok
-        if not passed:
+        with self._phase("Smoke test") as phase:
+            with self.console.group(f"Smoke test {options.smoke_url}"):
+                attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
+            phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
+        if not phase.ok:
             self.outcome.reason = (
                 f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
             )
             self.console.error(f"{self.outcome.reason}; rolling back", "Smoke test failed")
-        return self._phase("Smoke test", started, passed, attempts[-1].detail)
+        return phase.ok
 
     def _record_attempt(self, attempt: SmokeAttempt) -> None:
         self.outcome.smoke.append((attempt.number, attempt.ok, attempt.detail, attempt.seconds))
         verdict = "pass" if attempt.ok else "fail"
         self.console.info(
             f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
-        )
-
-    def _undo(self) -> None:
-        started = time.monotonic()
-        with self.console.group(f"Roll back to {self.outcome.previous_image}"):
-            result = self.kubectl.rollout_undo(self.target, self.revision)
-            self._show(result)
-        self._phase(
-            "Roll back",
-            started,
-            result.ok,
-            "undone" if result.ok else f"kubectl exit {result.returncode}",
-        )
-        if result.ok and self._wait_rollout("Rollback rollout"):
-            self.outcome.result = ROLLED_BACK if self.options.mode == "deploy" else FAILED
-            self.outcome.deployed_image = self.outcome.previous_image
-            self.console.error(
-                f"{self.options.image} was rolled back: {self.outcome.reason}", "Rolled back"
-            )
-            return
-        self._degraded()
-
-    def _degraded(self) -> None:
-        outcome = self.outcome
-        outcome.result = FAILED
-        outcome.degraded = True
-        outcome.manual_commands = manual_commands(
-            self.target, self.revision, self.options.rollout_timeout
-        )
-        self.console.error(
-            f"The automatic rollback of {self.target.resource} in namespace "
-            f"{self.target.namespace} FAILED after: {outcome.reason}. "
-            f"The environment {self.options.environment} may be degraded. "
-            "Run by hand, with the cluster's kubeconfig: " + " && ".join(outcome.manual_commands),
-            "ROLLBACK FAILED: environment may be degraded",
         )

@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 REQUEST_TIMEOUT = "--request-timeout=60s"
 # Seconds kubectl gets beyond its own --timeout before the engine gives up on the process.
 PROCESS_GRACE = 60
+# After a cancellation the runner kills the job about 10s after its first signal (GitHub sends
+# SIGINT, SIGTERM 7.5s later, SIGKILL 2.5s after that): the undo, and the look at the live
+# image when the undo fails, must both fit, with time left to write the outputs.
+URGENT_UNDO = ("--request-timeout=4s", 5)
+URGENT_READ = ("--request-timeout=2s", 3)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class CommandResult:
 class DeploymentState:
     image: str
     revision: str
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class KubectlError(Exception):
@@ -53,11 +60,15 @@ class KubectlError(Exception):
         self.result = result
 
 
-Runner = Callable[[list[str], float], CommandResult]
+class Runner(Protocol):
+    def __call__(
+        self, args: list[str], timeout: float, *, detach: bool = False
+    ) -> CommandResult: ...
 
 
-def run_process(args: list[str], timeout: float) -> CommandResult:
-    """Run a command without a shell, merging stderr into the output."""
+def run_process(args: list[str], timeout: float, *, detach: bool = False) -> CommandResult:
+    """Run a command without a shell, merging stderr into the output. ``detach`` puts it in
+    its own session, so a signal sent to the engine's process group does not cut it short."""
     try:
         done = subprocess.run(
             args,
@@ -67,6 +78,7 @@ def run_process(args: list[str], timeout: float) -> CommandResult:
             errors="replace",
             timeout=timeout,
             check=False,
+            start_new_session=detach,
         )
     except subprocess.TimeoutExpired:
         return CommandResult(tuple(args), 124, f"kubectl did not finish within {timeout:.0f}s")
@@ -83,15 +95,16 @@ class Kubectl:
         # Called with each command line before it runs, so a log shows what is being waited on.
         self.announce: Callable[[list[str]], None] = lambda _command: None
 
-    def _run(self, target: Target, args: list[str], timeout: float) -> CommandResult:
+    def _run(
+        self, target: Target, args: list[str], timeout: float, *, detach: bool = False
+    ) -> CommandResult:
         command = ["kubectl", *args, f"--namespace={target.namespace}", *self._kubeconfig]
         self.announce(command)
-        return self._runner(command, timeout)
+        return self._runner(command, timeout, detach=detach)
 
-    def read_state(self, target: Target) -> DeploymentState:
-        result = self._run(
-            target, ["get", target.resource, "--output=json", REQUEST_TIMEOUT], PROCESS_GRACE
-        )
+    def read_state(self, target: Target, *, urgent: bool = False) -> DeploymentState:
+        flag, grace = URGENT_READ if urgent else (REQUEST_TIMEOUT, PROCESS_GRACE)
+        result = self._run(target, ["get", target.resource, "--output=json", flag], grace)
         if not result.ok:
             raise KubectlError(
                 f"cannot read {target.resource} in namespace {target.namespace}", result
@@ -100,16 +113,50 @@ class Kubectl:
             document = json.loads(result.stdout)
             containers = document["spec"]["template"]["spec"]["containers"]
             annotations = document["metadata"].get("annotations") or {}
-        except (ValueError, KeyError, TypeError) as error:
-            raise KubectlError(f"unexpected answer from kubectl get: {error}", result) from None
-        images = {c.get("name"): c.get("image", "") for c in containers if isinstance(c, dict)}
+            images = {c.get("name"): c.get("image", "") for c in containers if isinstance(c, dict)}
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise KubectlError(f"unexpected answer from kubectl get: {error!r}", result) from None
         if target.container not in images:
             names = ", ".join(sorted(str(name) for name in images))
             raise KubectlError(
                 f"{target.resource} has no container {target.container!r} (it has: {names})", result
             )
         revision = str(annotations.get("deployment.kubernetes.io/revision", ""))
-        return DeploymentState(image=str(images[target.container]), revision=revision)
+        return DeploymentState(str(images[target.container]), revision, document)
+
+    def config_view(self) -> dict[str, Any]:
+        """The kubeconfig as kubectl parsed it, secrets included (``--raw``): never print
+        the answer. On failure kubectl's message may quote the file: mask it before showing.
+        Shape: ``{"kind": "Config", "clusters": [...], "users": [{"name", "user": {...}}]}``
+        (clientcmd/api/v1), whether the file was YAML block, flow or JSON."""
+        command = ["kubectl", "config", "view", "--raw", "--output=json", *self._kubeconfig]
+        self.announce(command)
+        result = self._runner(command, PROCESS_GRACE)
+        if not result.ok:
+            raise KubectlError(
+                f"kubectl cannot read the kubeconfig (exit {result.returncode})", result
+            )
+        try:
+            config = json.loads(result.stdout)
+        except ValueError:
+            config = None
+        if not isinstance(config, dict):
+            empty = CommandResult(result.args, result.returncode, "")
+            raise KubectlError("kubectl config view gave no JSON object", empty)
+        return config
+
+    def can_i(self, verb: str, resource: str, namespace: str) -> bool | None:
+        """``kubectl auth can-i``: True or False, None when kubectl could not tell."""
+        target = Target(namespace, "", "")
+        result = self._run(
+            target, ["auth", "can-i", verb, resource, REQUEST_TIMEOUT], PROCESS_GRACE
+        )
+        answer = result.stdout.strip().split(" ", 1)[0] if result.stdout.strip() else ""
+        if answer == "yes" and result.ok:
+            return True
+        if answer == "no":
+            return False
+        return None
 
     def set_image(self, target: Target, image: str) -> CommandResult:
         args = ["set", "image", target.resource, f"{target.container}={image}", REQUEST_TIMEOUT]
@@ -119,7 +166,11 @@ class Kubectl:
         args = ["rollout", "status", target.resource, f"--timeout={timeout_seconds}s"]
         return self._run(target, args, timeout_seconds + PROCESS_GRACE)
 
-    def rollout_undo(self, target: Target, revision: str) -> CommandResult:
+    def rollout_undo(self, target: Target, revision: str, *, urgent: bool = False) -> CommandResult:
+        """``urgent``: issued on cancellation, with a short time limit and in its own session."""
+        if urgent:
+            flag, grace = URGENT_UNDO
+            return self._run(target, [*undo_args(target, revision)[:-1], flag], grace, detach=True)
         return self._run(target, undo_args(target, revision), PROCESS_GRACE)
 
 
@@ -130,9 +181,13 @@ def undo_args(target: Target, revision: str) -> list[str]:
     return [*args, REQUEST_TIMEOUT]
 
 
+def status_command(target: Target, timeout_seconds: int) -> str:
+    namespace = f"--namespace={target.namespace}"
+    return f"kubectl rollout status {target.resource} {namespace} --timeout={timeout_seconds}s"
+
+
 def manual_commands(target: Target, revision: str, timeout_seconds: int) -> list[str]:
     """What an operator runs by hand (with their own kubeconfig) when the automatic undo failed."""
     namespace = f"--namespace={target.namespace}"
     undo = " ".join(["kubectl", *undo_args(target, revision)[:-1], namespace])
-    status = f"kubectl rollout status {target.resource} {namespace} --timeout={timeout_seconds}s"
-    return [undo, status]
+    return [undo, status_command(target, timeout_seconds)]

@@ -166,6 +166,12 @@ def _check_kubeconfig(raw: dict[str, str], problems: list[str]) -> tuple[str, st
         problems.append("kubeconfig: give the kubeconfig content or a kubeconfig file, not both")
     if "\x00" in kubeconfig_file or "\n" in kubeconfig_file:
         problems.append("kubeconfig-file: not a file name")
+    try:
+        kubeconfig.encode("utf-8")
+    except UnicodeEncodeError as error:  # bytes that are not UTF-8 arrive as surrogates
+        # The content is a secret: say where, never what.
+        problems.append(f"kubeconfig: not UTF-8 text (an invalid byte at offset {error.start})")
+        kubeconfig = ""
     return kubeconfig_file, kubeconfig if kubeconfig.strip() else ""
 
 

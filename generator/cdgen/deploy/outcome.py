@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cdgen.deploy.preflight import Finding
+
 DEPLOYED = "deployed"
 ROLLED_BACK = "rolled-back"
 FAILED = "failed"
@@ -30,8 +32,16 @@ class Outcome:
     deployed_image: str = ""
     reason: str = ""
     degraded: bool = False
+    # What to run by hand: the undo when degraded, or the check of an undo not waited for.
     manual_commands: list[str] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # The signal that cancelled the run (0: not cancelled).
+    signal: int = 0
+    # What was done to get back (a cancellation's undo, a failed rollback), for the summary.
+    note: str = ""
+    # An unexpected error (a bug), as "Type: message"; the run still ended in the undo path.
+    crash: str = ""
     smoke: list[tuple[int, bool, str, float]] = field(default_factory=list)
     smoke_skipped: bool = False
     only_if_live: str = ""

@@ -1,19 +1,30 @@
-"""Smoke test: the URL must answer HTTP 200 within a per-request time limit, optionally
-showing the expected version in its body or its ``X-Version`` header."""
+"""Smoke test: the URL must answer HTTP 200 within a wall-clock limit per attempt, optionally
+showing the expected version in its body or its ``X-Version`` header.
+
+Socket timeouts bound each read, not the whole answer: a server dripping its status line a
+byte at a time would never trip them. So each attempt runs in a worker thread that the
+engine waits for at most ``timeout`` seconds; then the attempt fails and the worker's
+sockets are shut down. Any error of an attempt (a malformed URL in a redirect, a host that
+cannot be encoded) is a failed attempt, never a crash.
+"""
 
 from __future__ import annotations
 
 import http.client
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
 from cdgen import __version__
 
 MAX_BODY = 1 << 20
+MAX_DETAIL = 200
 USER_AGENT = f"cdgen-deploy/{__version__}"
 
 
@@ -37,12 +48,63 @@ class SmokeAttempt:
 Probe = Callable[[SmokeCheck], "tuple[bool, str]"]
 
 
-def _read_body(response: http.client.HTTPResponse, deadline: float) -> bytes:
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+class _TrackedHTTPConnection(http.client.HTTPConnection):
+    """Remembers its socket, so the engine can shut it down when the deadline passes."""
+
+    _sockets: list[socket.socket]
+
+    def connect(self) -> None:
+        super().connect()
+        self._sockets.append(self.sock)
+
+
+class _TrackedHTTPSConnection(http.client.HTTPSConnection, _TrackedHTTPConnection):
+    # MRO: HTTPSConnection.connect → _TrackedHTTPConnection.connect (the plain socket, before
+    # the TLS handshake) → HTTPConnection.connect; then the wrapped socket is added too.
+    def connect(self) -> None:
+        super().connect()
+        self._sockets.append(self.sock)
+
+
+Connection = Callable[..., http.client.HTTPConnection]
+
+
+def _tracked(kind: type[_TrackedHTTPConnection], sockets: list[socket.socket]) -> Connection:
+    def connection(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+        made = kind(*args, **kwargs)
+        made._sockets = sockets
+        return made
+
+    return connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self._sockets = sockets
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_tracked(_TrackedHTTPConnection, self._sockets), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self._sockets = sockets
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = _tracked(_TrackedHTTPSConnection, self._sockets)
+        return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+def _read_body(response: http.client.HTTPResponse) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size < MAX_BODY:
-        if time.monotonic() > deadline:
-            raise TimeoutError
         chunk = response.read(65536)
         if not chunk:
             break
@@ -66,23 +128,23 @@ def _judge(
     )
 
 
-def probe_url(check: SmokeCheck) -> tuple[bool, str]:
-    """One request; returns (passed, what happened)."""
+def _request(check: SmokeCheck, sockets: list[socket.socket]) -> tuple[bool, str]:
+    opener = urllib.request.build_opener(_HTTPHandler(sockets), _HTTPSHandler(sockets))
     request = urllib.request.Request(  # noqa: S310 - the scheme was checked to be http(s)
         check.url, headers={"User-Agent": USER_AGENT, "Cache-Control": "no-cache"}
     )
-    deadline = time.monotonic() + check.timeout
     try:
-        with urllib.request.urlopen(request, timeout=check.timeout) as response:  # noqa: S310
-            body = _read_body(response, deadline)
+        with opener.open(request, timeout=check.timeout) as response:
+            body = _read_body(response)
             return _judge(response.status, response.headers, body, check.expect_version)
     except urllib.error.HTTPError as error:
+        error.close()
         return False, f"HTTP {error.code}"
     except (TimeoutError, socket.timeout):  # noqa: UP041 - distinct classes on Python 3.9
         return False, f"no answer within {check.timeout}s"
     except urllib.error.URLError as error:
         return False, _describe_reason(error.reason)
-    except (OSError, http.client.HTTPException) as error:
+    except Exception as error:  # a bad redirect target, an unencodable host, a bad status line
         return False, f"request failed: {type(error).__name__}: {error}"
 
 
@@ -94,6 +156,43 @@ def _describe_reason(reason: object) -> str:
     if isinstance(reason, socket.gaierror):
         return f"cannot resolve host: {reason.strerror}"
     return f"request failed: {reason}"
+
+
+def _shut_down(sockets: list[socket.socket]) -> None:
+    for sock in list(sockets):
+        # The plain socket method: SSLSocket.shutdown would also drop its TLS state under
+        # the worker's feet.
+        with suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def probe_url(check: SmokeCheck) -> tuple[bool, str]:
+    """One request, given at most ``check.timeout`` seconds of wall-clock time in all."""
+    sockets: list[socket.socket] = []
+    answers: list[tuple[bool, str]] = []
+    worker = threading.Thread(
+        target=lambda: answers.append(_request(check, sockets)), name="cdgen-smoke", daemon=True
+    )
+    worker.start()
+    late = True
+    try:
+        worker.join(check.timeout)
+        late = worker.is_alive()
+    finally:
+        if late:  # too slow, or the engine was cancelled while waiting
+            _shut_down(sockets)
+    if late or not answers:
+        return False, f"no answer within {check.timeout}s"
+    ok, detail = answers[0]
+    return ok, _shorten(detail)
+
+
+def _attempt(probe: Probe, check: SmokeCheck) -> tuple[bool, str]:
+    try:
+        ok, detail = probe(check)
+    except Exception as error:  # a probe error is a failed attempt, not a crash
+        return False, _shorten(f"probe failed: {type(error).__name__}: {error}")
+    return ok, detail
 
 
 def run_smoke(
@@ -108,7 +207,7 @@ def run_smoke(
         if number > 1:
             sleep(check.interval)
         started = time.monotonic()
-        ok, detail = probe(check)
+        ok, detail = _attempt(probe, check)
         attempt = SmokeAttempt(number, ok, detail, time.monotonic() - started)
         attempts.append(attempt)
         on_attempt(attempt)

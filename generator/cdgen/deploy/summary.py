@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
+from cdgen.deploy.cancel import signal_name
+from cdgen.deploy.console import printable
 from cdgen.deploy.durations import format_seconds
 from cdgen.deploy.options import lead_time
 from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, SKIPPED, Outcome
+from cdgen.deploy.preflight import FAIL
 
 _ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️", SKIPPED: "⏭️"}
+# Markdown that could turn text from the network into a link, an image or code.
+_MARKUP = re.compile(r"([\\`*_\[\]|])")
 
 
 def _cell(text: str) -> str:
-    """Make text safe inside a Markdown table cell."""
-    cleaned = " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
-    return cleaned.replace("<", "&lt;").replace(">", "&gt;") or "—"
+    """Make text safe inside a Markdown table cell: one line, no markup, no HTML."""
+    cleaned = printable(" ".join(text.split()))
+    cleaned = cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKUP.sub(r"\\\1", cleaned) or "—"
 
 
 def _code(text: str) -> str:
@@ -82,19 +89,40 @@ def _smoke(outcome: Outcome) -> list[str]:
     return lines
 
 
+def _commands(outcome: Outcome) -> list[str]:
+    return ["", "```sh", *outcome.manual_commands, "```"]
+
+
 def _degraded(outcome: Outcome) -> list[str]:
     if not outcome.degraded:
         return []
-    commands = "\n".join(outcome.manual_commands)
     return [
         "",
         "> [!CAUTION]",
-        "> **The automatic rollback failed: the environment may be degraded.** Run by hand:",
-        "",
-        "```sh",
-        commands,
-        "```",
+        f"> **{_cell(outcome.note)} The environment may be degraded.** Run by hand:",
+        *_commands(outcome),
     ]
+
+
+def _cancelled(outcome: Outcome) -> list[str]:
+    if not outcome.signal or outcome.degraded:
+        return []
+    lines = ["", "> [!WARNING]", f"> **Cancelled by {signal_name(outcome.signal)}.** "]
+    lines[-1] += _cell(outcome.note)
+    if outcome.manual_commands:
+        lines[-1] += " Check that the previous image is back:"
+        lines += _commands(outcome)
+    return lines
+
+
+def _preflight(outcome: Outcome) -> list[str]:
+    if not outcome.findings:
+        return []
+    lines = ["", "### Preflight", "", "| | Finding | Fix |", "|---|---|---|"]
+    for finding in outcome.findings:
+        icon = "❌" if finding.level == FAIL else "⚠️"
+        lines.append(f"| {icon} | {_cell(finding.message)} | {_code(finding.fix)} |")
+    return lines
 
 
 def render_summary(outcome: Outcome) -> str:
@@ -105,7 +133,9 @@ def render_summary(outcome: Outcome) -> str:
         "",
         *_overview(outcome),
         *_degraded(outcome),
+        *_cancelled(outcome),
         *_skipped(outcome),
+        *_preflight(outcome),
         *_phases(outcome),
         *_smoke(outcome),
     ]

@@ -1,0 +1,78 @@
+"""The Kubernetes permissions the engine needs: one table for `cdgen doctor`, the README's
+Role manifest and any strategy that needs more (each rule names the feature needing it).
+
+What each kubectl command needs, read in kubectl's source (staging/src/k8s.io/kubectl):
+- ``get deployment/NAME``: get deployments.
+- ``set image``: get, then a strategic merge patch of the Deployment (cmd/set/set_image.go).
+- ``rollout status``: get through the resource builder, then a list and a watch of
+  deployments with a ``metadata.name`` field selector (cmd/rollout/rollout_status.go); the
+  status is read from the Deployment alone, no ReplicaSet is read.
+- ``rollout undo``: get the Deployment, list its ReplicaSets to find the revision
+  (deploymentutil.GetAllReplicaSets), then a JSON patch of the Deployment
+  (polymorphichelpers/rollback.go).
+``kubectl auth can-i`` (doctor) creates a SelfSubjectAccessReview, which every authenticated
+user may do through the default ``system:basic-user`` ClusterRole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEPLOY = "deploy"
+
+
+@dataclass(frozen=True)
+class Rule:
+    api_group: str
+    resource: str
+    verbs: tuple[str, ...]
+    why: str
+    feature: str = DEPLOY
+
+    @property
+    def qualified(self) -> str:
+        """``resource.group`` as ``kubectl auth can-i`` takes it (``pods`` for the core group)."""
+        return f"{self.resource}.{self.api_group}" if self.api_group else self.resource
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "apps",
+        "deployments",
+        ("get", "list", "watch", "patch"),
+        "read the live image; set image and rollout undo patch it; rollout status watches it",
+    ),
+    Rule("apps", "replicasets", ("list",), "rollout undo finds the ReplicaSet of a revision"),
+)
+
+
+def rules_for(features: tuple[str, ...] = (DEPLOY,)) -> list[Rule]:
+    return [rule for rule in RULES if rule.feature in features]
+
+
+def permissions(features: tuple[str, ...] = (DEPLOY,)) -> list[tuple[str, str, str]]:
+    """Every (verb, qualified resource, why) to check, in table order."""
+    return [(verb, rule.qualified, rule.why) for rule in rules_for(features) for verb in rule.verbs]
+
+
+def role_manifest(
+    namespace: str, name: str = "cdgen-deploy", features: tuple[str, ...] = (DEPLOY,)
+) -> str:
+    """A namespaced Role granting exactly what the engine runs, as YAML text."""
+    lines = [
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: Role",
+        "metadata:",
+        f"  name: {name}",
+        f"  namespace: {namespace}",
+        "rules:",
+    ]
+    for rule in rules_for(features):
+        verbs = ", ".join(f'"{verb}"' for verb in rule.verbs)
+        lines += [
+            f"  # {rule.why}",
+            f'  - apiGroups: ["{rule.api_group}"]',
+            f'    resources: ["{rule.resource}"]',
+            f"    verbs: [{verbs}]",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,61 @@
+"""One table of the permissions the engine needs: enough for every command it runs, each
+entry needed by one of them (in the simulator, which grants what kubectl's source asks
+for), and the Role manifest rendered from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+from support.sandbox import GOOD, image
+
+from cdgen.deploy.rbac import RULES, permissions, role_manifest
+
+from .conftest import Deploy, Sandbox
+
+
+def granted(without: tuple[str, str] | None = None) -> dict[str, list[str]]:
+    rbac: dict[str, list[str]] = {}
+    for verb, resource, _why in permissions():
+        if (verb, resource) != without:
+            rbac.setdefault(resource, []).append(verb)
+    return rbac
+
+
+def test_the_role_manifest_grants_exactly_the_table() -> None:
+    manifest: dict[str, Any] = YAML(typ="safe").load(role_manifest("production"))
+    assert manifest["apiVersion"] == "rbac.authorization.k8s.io/v1"
+    assert manifest["kind"] == "Role"
+    assert manifest["metadata"] == {"name": "cdgen-deploy", "namespace": "production"}
+    assert manifest["rules"] == [
+        {"apiGroups": [rule.api_group], "resources": [rule.resource], "verbs": list(rule.verbs)}
+        for rule in RULES
+    ]
+    assert "# rollout undo finds the ReplicaSet of a revision" in role_manifest("x")
+
+
+def test_the_table_is_enough_for_a_deploy_and_its_rollback(
+    deploy: Deploy, sandbox: Sandbox
+) -> None:
+    sandbox.update(rbac=granted())
+    assert deploy("--image", image("v2")).outputs["result"] == "deployed"
+    result = deploy("--image", image("broken"))  # get, set image, status, undo, status
+    assert result.outputs["result"] == "rolled-back", result.log
+    assert sandbox.image() == image("v2")
+
+
+@pytest.mark.parametrize(
+    "missing", [(verb, resource) for verb, resource, _ in permissions()], ids="-".join
+)
+def test_every_permission_in_the_table_is_needed(
+    deploy: Deploy, sandbox: Sandbox, missing: tuple[str, str]
+) -> None:
+    sandbox.update(rbac=granted(without=missing))
+    result = deploy("--image", image("broken"))
+    assert result.outputs["result"] == "failed"
+    verb, resource = missing
+    plural, group = resource.split(".")
+    forbidden = f'cannot {verb} resource "{plural}" in API group "{group}"'
+    assert forbidden in result.log
+    assert sandbox.image() in (GOOD, image("broken"))
