@@ -184,8 +184,8 @@ def drift_check_argv(root: Path) -> list[str]:
     """The `cdgen check` command of the generated drift workflow, as it would run there."""
     workflow = YAML(typ="safe").load((root / ".github/workflows/cdgen.yml").read_text())
     (step,) = [s for s in workflow["jobs"]["check"]["steps"] if " check " in s.get("run", "")]
-    line = next(x for x in step["run"].splitlines() if "/cdgen\" check " in x)
-    command = line.split("/cdgen\" ", 1)[1].split(" >", 1)[0]
+    line = next(x for x in step["run"].splitlines() if '/cdgen" check ' in x)
+    command = line.split('/cdgen" ', 1)[1].split(" >", 1)[0]
     expanded = command.replace('"$CDGEN_CONFIG"', shlex.quote(step["env"]["CDGEN_CONFIG"]))
     return shlex.split(expanded)
 
