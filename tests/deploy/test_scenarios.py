@@ -19,6 +19,7 @@ def test_healthy_deploy(deploy: Deploy, sandbox: Sandbox) -> None:
         "result": "deployed",
         "previous-image": GOOD,
         "deployed-image": image("v2"),
+        "deployment-id": "",
     }
     assert sandbox.image() == image("v2")
     assert sandbox.calls() == [
@@ -62,6 +63,7 @@ def test_rollout_timeout_undoes_to_the_recorded_revision(deploy: Deploy, sandbox
         "result": "rolled-back",
         "previous-image": GOOD,
         "deployed-image": GOOD,
+        "deployment-id": "",
     }
     assert sandbox.image() == GOOD
     assert sandbox.calls()[3][:5] == UNDO_TO_1
@@ -168,7 +170,12 @@ def test_no_smoke_url_deploys_with_a_notice(deploy: Deploy, sandbox: Sandbox) ->
 def test_missing_deployment_changes_nothing(deploy: Deploy, sandbox: Sandbox) -> None:
     result = deploy("--image", image("v2"), "--deployment", "nope")
     assert result.code == 1
-    assert result.outputs == {"result": "failed", "previous-image": "", "deployed-image": ""}
+    assert result.outputs == {
+        "result": "failed",
+        "previous-image": "",
+        "deployed-image": "",
+        "deployment-id": "",
+    }
     assert 'deployments.apps "nope" not found' in result.log
     assert sandbox.mutating_calls() == []
 
@@ -188,6 +195,7 @@ def test_rollback_mode_redeploys_an_earlier_image(deploy: Deploy, sandbox: Sandb
         "result": "rolled-back",
         "previous-image": image("v2"),
         "deployed-image": GOOD,
+        "deployment-id": "",
     }
     assert sandbox.image() == GOOD
     assert "::notice title=Rolled back::" in result.log
@@ -250,6 +258,7 @@ def test_rollback_only_if_live_rolls_back_when_the_image_is_still_live(
         "result": "rolled-back",
         "previous-image": image("v2"),
         "deployed-image": GOOD,
+        "deployment-id": "",
     }
     assert sandbox.image() == GOOD
     assert f"| Check live image | 0.0s | ✅ {image('v2')} is live |" in result.summary
@@ -266,6 +275,7 @@ def test_rollback_only_if_live_skips_when_a_newer_deploy_replaced_it(
         "result": "skipped",
         "previous-image": image("v3"),
         "deployed-image": image("v3"),
+        "deployment-id": "",
     }
     assert sandbox.image() == image("v3")
     assert sandbox.verbs() == ["get"]

@@ -8,12 +8,15 @@ The state file, named by ``KUBECTL_SIM_STATE``, holds:
     deployments   {"NS/NAME": {"containers": {C: IMAGE}, "serving": {C: IMAGE},
                                "revision": N, "history": [{"revision": N, "containers": {}}],
                                optional: "replicas", "strategy", "revisionHistoryLimit",
-                               "paused", "probes": {C: readinessProbe}}}
+                               "paused", "probes": {C: readinessProbe},
+                               "annotations": {K: V}, "resourceVersion": N}}
     never_ready   images whose rollout never completes (``rollout status`` times out)
     fail_undo     ``rollout undo`` fails (true, or a list of namespaces)
     delays        {"get"|"set"|"undo"|"config"|"auth": seconds} a command takes to answer
     set_image_fails      ``set image`` fails and changes nothing
     set_image_times_out  ``set image`` changes the image, then reports the server's timeout
+    conflict_annotate    ``annotate`` answers the next N calls with a Conflict, as if another
+                         writer had just changed the Deployment (a number)
     rbac          {"deployments.apps": [verbs], …}: only these are allowed (absent: all are)
     leak_kubeconfig  every answer quotes the kubeconfig file, for redaction to hide
                      (true, or a list of namespaces)
@@ -47,7 +50,11 @@ UNAVAILABLE = (
     "Error from server (ServiceUnavailable): the server is currently unable to handle the "
     "request (patch deployments.apps {name})"
 )
-BOOLEAN_FLAGS = {"raw"}
+BOOLEAN_FLAGS = {"raw", "overwrite"}
+CONFLICT = (
+    'Error from server (Conflict): Operation cannot be fulfilled on deployments.apps "{name}": '
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
 # What each command asks the API server for, read in kubectl's source.
 DEPLOYMENTS, REPLICASETS = "deployments.apps", "replicasets.apps"
 NEEDS: dict[str, list[tuple[str, str]]] = {
@@ -55,6 +62,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     "set": [("get", DEPLOYMENTS), ("patch", DEPLOYMENTS)],
     "status": [("get", DEPLOYMENTS), ("list", DEPLOYMENTS), ("watch", DEPLOYMENTS)],
     "undo": [("get", DEPLOYMENTS), ("list", REPLICASETS), ("patch", DEPLOYMENTS)],
+    "annotate": [("get", DEPLOYMENTS), ("patch", DEPLOYMENTS)],
 }
 
 
@@ -142,9 +150,15 @@ def apply_template(state: State, dep: dict[str, Any], containers: dict[str, str]
     dep["history"] = history[-(int(dep.get("revisionHistoryLimit", 10)) + 1) :]
     dep["containers"] = dict(containers)
     dep["revision"] = revision
+    touch(dep)
     stuck = set(containers.values()) & set(state.get("never_ready", []))
     if not stuck and not dep.get("paused"):
         dep["serving"] = dict(containers)
+
+
+def touch(dep: dict[str, Any]) -> None:
+    """Every write gives the object a new resourceVersion, as the API server does."""
+    dep["resourceVersion"] = int(dep.get("resourceVersion", 1)) + 1
 
 
 def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
@@ -165,13 +179,17 @@ def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
     }
     if dep.get("paused"):
         spec["paused"] = True
-    annotations = {"deployment.kubernetes.io/revision": str(dep["revision"])}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"annotations": annotations, "name": name, "namespace": namespace},
-        "spec": spec,
+    annotations = {
+        **dep.get("annotations", {}),
+        "deployment.kubernetes.io/revision": str(dep["revision"]),
     }
+    metadata = {
+        "annotations": annotations,
+        "name": name,
+        "namespace": namespace,
+        "resourceVersion": str(dep.get("resourceVersion", 1)),
+    }
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
 
 
 def cmd_get(state: State, args: list[str], flags: dict[str, str]) -> str:
@@ -200,6 +218,36 @@ def cmd_set_image(state: State, args: list[str], flags: dict[str, str]) -> str:
     if applies(state, "set_image_times_out", flags["namespace"]):
         raise CommandError(SERVER_TIMEOUT.format(name=name))
     return f"deployment.apps/{name} image updated" if changed else ""
+
+
+def cmd_annotate(state: State, args: list[str], flags: dict[str, str]) -> str:
+    """``annotate deployment/NAME KEY=VALUE|KEY- [--overwrite] [--resource-version=N]``:
+    kubectl refuses to change a key without --overwrite, and the server refuses a write
+    based on an older resourceVersion with a Conflict."""
+    if len(args) != 2 or not re.fullmatch(r"[a-z0-9./-]+(=.*|-)", args[1], re.DOTALL):
+        raise UsageError("usage: annotate deployment/NAME KEY=VALUE|KEY-")
+    name = resource_name(args[0])
+    authorize(state, "annotate", flags["namespace"], name)
+    dep = deployment(state, flags["namespace"], name)
+    if state.get("conflict_annotate", 0) > 0:
+        state["conflict_annotate"] -= 1
+        raise CommandError(CONFLICT.format(name=name))
+    wanted = flags.get("resource-version")
+    if wanted is not None and wanted != str(dep.get("resourceVersion", 1)):
+        raise CommandError(CONFLICT.format(name=name))
+    annotations = dep.setdefault("annotations", {})
+    if args[1].endswith("-") and "=" not in args[1]:
+        annotations.pop(args[1][:-1], None)
+    else:
+        key, _, value = args[1].partition("=")
+        if key in annotations and annotations[key] != value and "overwrite" not in flags:
+            raise CommandError(
+                f"error: --overwrite is false but found the following declared annotation(s): "
+                f"'{key}' already has a value ({annotations[key]})"
+            )
+        annotations[key] = value
+    touch(dep)
+    return f"deployment.apps/{name} annotated"
 
 
 def cmd_undo(state: State, args: list[str], flags: dict[str, str]) -> str:
@@ -295,6 +343,10 @@ SYNTAX: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     ),
     ("config", "view"): ({"kubeconfig", "raw", "output"}, {"raw", "output"}),
     ("auth", "can-i"): (COMMON | {"request-timeout"}, {"namespace", "request-timeout"}),
+    ("annotate", ""): (
+        COMMON | {"request-timeout", "overwrite", "resource-version"},
+        {"namespace", "request-timeout"},
+    ),
 }
 
 
@@ -330,6 +382,8 @@ def dispatch(path: str, argv: list[str], flags: dict[str, str], positional: list
             return cmd_set_image(state, positional[1:], flags)
         if verb == "auth":
             return cmd_can_i(state, positional[2:])
+        if verb == "annotate":
+            return cmd_annotate(state, positional[1:], flags)
         return cmd_undo(state, positional[2:], flags)
 
 

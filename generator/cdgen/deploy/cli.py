@@ -21,8 +21,10 @@ from cdgen.deploy.engine import Engine
 from cdgen.deploy.inputs import INPUTS
 from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
-from cdgen.deploy.options import InvalidInputsError, parse_options
-from cdgen.deploy.outcome import Outcome
+from cdgen.deploy.options import InvalidInputsError, Options, parse_options
+from cdgen.deploy.outcome import FAILED, RECORDED, Outcome
+from cdgen.deploy.records import Records
+from cdgen.deploy.records_target import run_url, target_from_environ
 from cdgen.deploy.summary import render_outputs, render_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
@@ -76,6 +78,8 @@ def collect_inputs(args: argparse.Namespace, environ: Mapping[str, str]) -> dict
         raw[spec.name] = given if given not in (None, "") else environ.get(spec.env, "")
     if not raw["commit-time"]:
         raw["commit-time"] = _event_commit_time(environ.get("GITHUB_EVENT_PATH", ""))
+    if not raw["commit"] and raw["github-token"]:
+        raw["commit"] = environ.get("GITHUB_SHA", "")  # the run's commit, unless told
     return raw
 
 
@@ -174,19 +178,66 @@ def _execute(
         held.outcome = _reject(console, error, raw)
         return EXIT_USAGE
     held.outcome = Outcome(options.mode, options.environment, options.image)
+    records = _records(options, console, environ)
+    if options.mode == "record":
+        held.outcome = _close(options, records, console)
+        return exit_status(held.outcome)
     if shutil.which("kubectl") is None:
         held.outcome.reason = "kubectl is not on PATH"
         console.error("kubectl is not on PATH; nothing was changed")
         return EXIT_FAILED
     try:
         with kubeconfig_file(options.kubeconfig, environ.get("RUNNER_TEMP") or None) as path:
-            engine = Engine(options, Kubectl(path or options.kubeconfig_file), console)
+            kubectl = Kubectl(path or options.kubeconfig_file)
+            engine = Engine(options, kubectl, console, records=records, holder=_holder(environ))
             held.outcome = engine.outcome
             return exit_status(engine.run())
     except KubeconfigFileError as error:
         held.outcome.reason = f"kubeconfig: {error}"
         console.error(f"kubeconfig: {error}; nothing was changed")
         return EXIT_FAILED
+
+
+def _records(options: Options, console: Console, environ: Mapping[str, str]) -> Records | None:
+    recording = options.recording
+    if not recording.token or options.mode == "verify":
+        return None
+    target = target_from_environ(
+        environ,
+        token=recording.token,
+        environment=options.environment,
+        environment_url=recording.environment_url,
+        commit=recording.commit or "0" * 40,  # closing a record names no commit
+    )
+    return Records(target, lambda text: console.warning(text, "Deployment record"))
+
+
+def _close(options: Options, records: Records | None, console: Console) -> Outcome:
+    """mode record: give a deployment record its final state; nothing else is touched."""
+    recording = options.recording
+    outcome = Outcome("record", options.environment, "")
+    ident = recording.deployment_id
+    if records is None or ident is None:  # parse_options requires both
+        return outcome
+    outcome.deployment_id = ident
+    if records.close(ident, recording.state, recording.description or recording.state):
+        outcome.result = RECORDED
+        outcome.record = f"deployment {ident}: {recording.state}"
+        console.notice(f"deployment {ident} is {recording.state}", "Deployment recorded")
+    else:
+        outcome.result = FAILED
+        outcome.reason = f"deployment {ident} could not be set to {recording.state}"
+        console.error(outcome.reason, "Deployment record not written")
+    return outcome
+
+
+def _holder(environ: Mapping[str, str]) -> str:
+    """Who holds the deploy lock: the workflow run, or the user on a laptop."""
+    url = run_url(environ)
+    if url:
+        return url
+    user = environ.get("USER") or environ.get("USERNAME") or "someone"
+    return f"{user} (cdgen deploy, pid {os.getpid()})"
 
 
 def run(

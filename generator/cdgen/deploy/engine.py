@@ -7,6 +7,7 @@ ends in the undo path, or in the loud degraded report when the undo cannot be do
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -16,10 +17,13 @@ from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
 from cdgen.deploy.kubeconfig import mask_words, secret_values
 from cdgen.deploy.kubectl import Kubectl, KubectlError, Target
+from cdgen.deploy.lock import DeploymentLock, LockTimeout
 from cdgen.deploy.options import Options
-from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, SKIPPED, Outcome
+from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
 from cdgen.deploy.preflight import FAIL, Where, check_deployment
-from cdgen.deploy.recovery import Recovery
+from cdgen.deploy.recording import closing
+from cdgen.deploy.records import Records
+from cdgen.deploy.recovery import Recovery, describe
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
 
 Step = Callable[[], bool]
@@ -33,8 +37,12 @@ class Engine(Recovery):
         console: Console,
         probe: Probe = probe_url,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        records: Records | None = None,
+        holder: str = "cdgen deploy",
     ) -> None:
         self.options = options
+        self.records = records
         self.kubectl = kubectl
         self.console = console
         self.probe = probe
@@ -55,16 +63,40 @@ class Engine(Recovery):
             commit_time=options.commit_time,
             only_if_live=options.only_if_live,
         )
+        self.lock = DeploymentLock(
+            kubectl,
+            self.target,
+            console,
+            holder=f"{holder} ({options.mode} {options.image})",
+            hold_seconds=self._worst_case_seconds(),
+            wait_seconds=options.lock_wait,
+            sleep=sleep,
+        )
         # The phases in order; each returns False to stop. A new phase is one more entry.
         self.steps: list[Step] = [
             self._read_kubeconfig,
+            self._take_lock,
             self._read_current,
             self._still_live,
             self._preflight,
+            self._open_record,
             self._set_image,
             self._rollout,
             self._smoke_test,
         ]
+        if options.mode == "verify":  # look only: no lock, no record, no change
+            self.steps = [
+                self._read_kubeconfig,
+                self._read_current,
+                self._is_live,
+                self._smoke_test,
+            ]
+
+    def _worst_case_seconds(self) -> int:
+        """How long this run can hold the lock: a rollout and its undo, every smoke attempt."""
+        options = self.options
+        smoke = (1 + options.smoke_retries) * (options.smoke_interval + options.smoke_timeout)
+        return 2 * options.rollout_timeout + smoke + 120
 
     def _announce(self, command: list[str]) -> None:
         self.console.info("$ " + " ".join(command))
@@ -80,7 +112,22 @@ class Engine(Recovery):
                 self.on_cancel(stop.signum if isinstance(stop, Cancelled) else signal.SIGINT)
         finally:
             self.outcome.finished_at = datetime.now(timezone.utc)  # noqa: UP017 - Python 3.9
+            self._finish()
         return self.outcome
+
+    def _finish(self) -> None:
+        """Close the record and free the lock. The run's result stands whatever happens here:
+        a record not written is a warning, and a lock not freed expires on its own."""
+        try:
+            self._close_record()
+            self.lock.release(urgent=bool(self.outcome.signal))
+        except (Cancelled, KeyboardInterrupt, Exception) as error:
+            with contextlib.suppress(Exception):
+                self.console.warning(
+                    f"stopped while closing the deployment record or freeing the deploy lock "
+                    f"({describe(error)}); the lock expires on its own",
+                    "Bookkeeping",
+                )
 
     def _deploy(self) -> None:
         for step in self.steps:
@@ -88,10 +135,62 @@ class Engine(Recovery):
                 if self.changed is not False:
                     self.undo()
                 return
-        self.outcome.result = DEPLOYED if self.options.mode == "deploy" else ROLLED_BACK
-        self.outcome.deployed_image = self.options.image
-        title = "Deployed" if self.options.mode == "deploy" else "Rolled back"
-        self.console.notice(f"{self.options.image} is live in {self.options.environment}", title)
+        options = self.options
+        self.outcome.result = SUCCESS[options.mode]
+        self.outcome.deployed_image = options.image
+        title = {"deploy": "Deployed", "rollback": "Rolled back"}.get(options.mode, "Verified")
+        self.console.notice(f"{options.image} is live in {options.environment}", title)
+
+    def _take_lock(self) -> bool:
+        """Wait for any other cdgen deploy or rollback of this Deployment to end."""
+        with self._phase("Take the deploy lock") as phase:
+            try:
+                self.lock.acquire()
+            except (KubectlError, LockTimeout) as error:
+                if isinstance(error, KubectlError):
+                    self._show(error.result)
+                phase.detail = str(error)
+                return self._stop_unchanged(str(error), self.outcome.previous_image)
+            phase.ok, phase.detail = True, "held until the run ends"
+        return True
+
+    def _open_record(self) -> bool:
+        """The GitHub deployment record, opened just before anything changes."""
+        if self.records is None:
+            return True
+        with self._phase("Open the deployment record") as phase:
+            verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
+            self.outcome.deployment_id = self.records.open(
+                self.options.image, f"cdgen {verb} {self.options.image}"
+            )
+            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
+            found = self.outcome.deployment_id
+            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
+        return True
+
+    def _close_record(self) -> None:
+        """Give the record its final state, or leave it open for the tests that follow."""
+        ident, outcome = self.outcome.deployment_id, self.outcome
+        if self.records is None or ident is None:
+            return
+        if self.options.recording.keep_open and outcome.result == SUCCESS[outcome.mode]:
+            outcome.record = f"deployment {ident}: in progress until the end-to-end tests end"
+            return
+        state, description = closing(outcome)
+        if outcome.signal:
+            self.records.budget = 3.0  # the runner kills a cancelled job a few seconds later
+        closed = self.records.close(ident, state, description)
+        outcome.record = f"deployment {ident}: {state}" + ("" if closed else " (not written)")
+
+    def _is_live(self) -> bool:
+        """mode verify: the image given is the one the container runs."""
+        live, wanted = self.outcome.previous_image, self.options.image
+        with self._phase("Check live image") as phase:
+            phase.ok = live == wanted
+            phase.detail = f"{live} is live"
+        if not phase.ok:
+            return self._stop_unchanged(f"{live} is live, not {wanted}", live)
+        return True
 
     def _stop_unchanged(self, reason: str, live: str) -> bool:
         """End the run with nothing changed: ``live`` is the image still running."""

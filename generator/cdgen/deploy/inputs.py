@@ -30,9 +30,16 @@ class InputSpec:
 
 
 _KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never from argv"
+_TOKEN_HELP = "GitHub token that records the deploy; read from the environment only"  # noqa: S105
+MODES = ("deploy", "rollback", "verify", "record")
 
 INPUTS: tuple[InputSpec, ...] = (
-    InputSpec("mode", "deploy", "deploy: roll out a new image; rollback: redeploy an earlier one"),
+    InputSpec(
+        "mode",
+        "deploy",
+        "deploy: roll out a new image; rollback: redeploy an earlier one; verify: check that "
+        "image is the live one, changing nothing; record: close a deployment record",
+    ),
     InputSpec("image", "", "image reference with a tag or an @sha256: digest"),
     InputSpec("only-if-live", "", "change nothing unless this image is live (empty: no condition)"),
     InputSpec("namespace", "", "Kubernetes namespace of the Deployment"),
@@ -48,6 +55,14 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("kubeconfig", "", _KUBECONFIG_HELP, secret=True, cli=False),
     InputSpec("environment", "", "environment name shown in the summary"),
     InputSpec("commit-time", "", "ISO-8601 time of the deployed commit, for the lead time"),
+    InputSpec("lock-wait", "15m", "how long to wait for another deploy of the Deployment to end"),
+    InputSpec("github-token", "", _TOKEN_HELP, secret=True, cli=False),
+    InputSpec("commit", "", "commit the image was built from: its deployment record names it"),
+    InputSpec("environment-url", "", "URL of the environment, shown on the deployment record"),
+    InputSpec("record-open", "false", "true: leave the record in progress for mode record"),
+    InputSpec("deployment-id", "", "mode record: the deployment record to close"),
+    InputSpec("record-state", "", "mode record: success, failure or error"),
+    InputSpec("record-description", "", "mode record: what the record's last status says"),
 )
 
 INPUTS_BY_NAME = {spec.name: spec for spec in INPUTS}

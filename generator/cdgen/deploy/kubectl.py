@@ -51,6 +51,14 @@ class DeploymentState:
     revision: str
     document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def resource_version(self) -> str:
+        return str(self.document.get("metadata", {}).get("resourceVersion", ""))
+
+    def annotation(self, key: str) -> str | None:
+        found = (self.document.get("metadata", {}).get("annotations") or {}).get(key)
+        return found if isinstance(found, str) else None
+
 
 class KubectlError(Exception):
     """A kubectl command failed in a way that stops the deploy before anything changed."""
@@ -165,6 +173,24 @@ class Kubectl:
     def rollout_status(self, target: Target, timeout_seconds: int) -> CommandResult:
         args = ["rollout", "status", target.resource, f"--timeout={timeout_seconds}s"]
         return self._run(target, args, timeout_seconds + PROCESS_GRACE)
+
+    def annotate(
+        self,
+        target: Target,
+        key: str,
+        value: str | None,
+        resource_version: str,
+        *,
+        urgent: bool = False,
+    ) -> CommandResult:
+        """Set (or, with None, remove) one annotation of the Deployment, only if the object is
+        still at ``resource_version``: the API server refuses the write with a Conflict when
+        someone changed it since it was read, which makes this a compare-and-set."""
+        change = f"{key}-" if value is None else f"{key}={value}"
+        flag, grace = URGENT_READ if urgent else (REQUEST_TIMEOUT, PROCESS_GRACE)
+        args = ["annotate", target.resource, change, "--overwrite"]
+        args += [f"--resource-version={resource_version}", flag]
+        return self._run(target, args, grace, detach=urgent)
 
     def rollout_undo(self, target: Target, revision: str, *, urgent: bool = False) -> CommandResult:
         """``urgent``: issued on cancellation, with a short time limit and in its own session."""

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from cdgen.deploy.durations import parse_duration
-from cdgen.deploy.inputs import INPUTS_BY_NAME
+from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
+from cdgen.deploy.recording import Recording, parse_recording
+from cdgen.deploy.records_target import url_problem
 
 # The grammar of github.com/distribution/reference, restricted to what a deploy needs:
 # an optional registry host (with port), a lowercase path, and a tag or a sha256 digest.
@@ -28,6 +30,7 @@ _ISO_Z = re.compile(r"(.*\d)[Zz]$")
 MAX_ROLLOUT_SECONDS = 6 * 3600
 MAX_SMOKE_SECONDS = 3600
 MAX_RETRIES = 100
+MAX_LOCK_WAIT_SECONDS = 6 * 3600
 
 
 class InvalidInputsError(Exception):
@@ -56,6 +59,8 @@ class Options:
     environment: str
     commit_time: datetime | None
     kubeconfig: str = field(default="", repr=False)
+    recording: Recording = field(default_factory=Recording)
+    lock_wait: int = 900
 
 
 def _value(raw: dict[str, str], name: str) -> str:
@@ -179,8 +184,18 @@ def parse_options(raw: dict[str, str]) -> Options:
     """Check every input; raise InvalidInputsError listing all the problems."""
     problems: list[str] = []
     mode = _value(raw, "mode")
-    if mode not in ("deploy", "rollback"):
-        problems.append(f"mode: {mode!r} is not 'deploy' or 'rollback'")
+    if mode not in MODES:
+        problems.append(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+    recording = parse_recording({k: _value(raw, k) for k in raw}, mode, problems)
+    url = _value(raw, "environment-url")
+    if url and url_problem("environment-url", url):
+        problems.append(f"environment-url: {url[:80]!r} is not an http(s) URL")
+    if mode == "record":  # only the record is touched: no cluster, no image
+        environment = _check_text(raw, "environment", "space ._/- (at most 100)", problems)
+        if problems:
+            raise InvalidInputsError(problems)
+        return Options(mode, "", "", "", "", "", 0, "", 0, 0, 0, "", "", environment, None,
+                       recording=recording)  # fmt: skip
     image = _value(raw, "image")
     _check_image(image, problems)
     only_if_live = _value(raw, "only-if-live")
@@ -212,6 +227,8 @@ def parse_options(raw: dict[str, str]) -> Options:
         or namespace,
         commit_time=_check_commit_time(raw, problems),
         kubeconfig=kubeconfig,
+        recording=recording,
+        lock_wait=_check_duration(raw, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
     )
     if problems:
         raise InvalidInputsError(problems)

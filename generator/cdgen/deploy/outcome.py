@@ -12,6 +12,12 @@ ROLLED_BACK = "rolled-back"
 FAILED = "failed"
 # only-if-live named an image that is no longer live: the environment was left as is.
 SKIPPED = "skipped"
+# mode verify: the image is the live one (and shows the version); nothing was changed.
+VERIFIED = "verified"
+# mode record: the deployment record was closed.
+RECORDED = "recorded"
+# What each mode's run ends with when everything went as asked.
+SUCCESS = {"deploy": DEPLOYED, "rollback": ROLLED_BACK, "verify": VERIFIED, "record": RECORDED}
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,12 @@ class Outcome:
     only_if_live: str = ""
     finished_at: datetime | None = None
     commit_time: datetime | None = None
+    # The GitHub deployment record this run opened (None: none), and what became of it.
+    deployment_id: int | None = None
+    record: str = ""
 
     @property
     def succeeded(self) -> bool:
         """Deploy mode succeeds only when deployed; rollback mode when the image is back.
         A skip succeeds in both: leaving a newer image alone is what was asked."""
-        wanted = DEPLOYED if self.mode == "deploy" else ROLLED_BACK
-        return self.result in (wanted, SKIPPED)
+        return self.result in (SUCCESS.get(self.mode, DEPLOYED), SKIPPED)

@@ -36,6 +36,11 @@ def _url_problem(name: str, url: str, api: bool = False) -> str:
     return ""
 
 
+def url_problem(name: str, url: str) -> str:
+    """Why ``url`` is not an http(s) URL a record can show; "" when it is."""
+    return _url_problem(name, url)
+
+
 @dataclass(frozen=True)
 class RecordTarget:
     api_url: str  # GITHUB_API_URL: https://api.github.com, or https://HOST/api/v3 (GHES)

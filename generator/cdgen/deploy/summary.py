@@ -9,10 +9,10 @@ from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.console import printable
 from cdgen.deploy.durations import format_seconds
 from cdgen.deploy.options import lead_time
-from cdgen.deploy.outcome import DEPLOYED, ROLLED_BACK, SKIPPED, Outcome
+from cdgen.deploy.outcome import DEPLOYED, RECORDED, ROLLED_BACK, SKIPPED, VERIFIED, Outcome
 from cdgen.deploy.preflight import FAIL
 
-_ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️", SKIPPED: "⏭️"}
+_ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️", SKIPPED: "⏭️", VERIFIED: "✅", RECORDED: "📝"}
 # Markdown that could turn text from the network into a link, an image or code.
 _MARKUP = re.compile(r"([\\`*_\[\]|])")
 
@@ -52,6 +52,8 @@ def _overview(outcome: Outcome) -> list[str]:
     ]
     if outcome.reason:
         rows.append(("Reason", _cell(outcome.reason)))
+    if outcome.record:
+        rows.append(("Deployment record", _cell(outcome.record)))
     return ["| | |", "|---|---|", *(f"| {key} | {value} |" for key, value in rows)]
 
 
@@ -128,6 +130,9 @@ def _preflight(outcome: Outcome) -> list[str]:
 def render_summary(outcome: Outcome) -> str:
     icon = _ICONS.get(outcome.result, "❌")
     title = f"## {icon} cdgen {outcome.mode}: {_cell(outcome.environment)}: {outcome.result}"
+    if outcome.mode == "record":
+        detail = outcome.record or outcome.reason or "nothing was recorded"
+        return f"{title}\n\n{_cell(detail)}\n"
     lines = [
         title,
         "",
@@ -148,6 +153,7 @@ def render_outputs(outcome: Outcome) -> str:
         "result": outcome.result,
         "previous-image": outcome.previous_image,
         "deployed-image": outcome.deployed_image,
+        "deployment-id": "" if outcome.deployment_id is None else str(outcome.deployment_id),
     }
     delimiter = f"CDGEN_{secrets.token_hex(16)}"
     return "".join(f"{name}<<{delimiter}\n{value}\n{delimiter}\n" for name, value in values.items())

@@ -1,0 +1,90 @@
+"""The inputs that say how a run is recorded as a GitHub deployment, checked like every
+other input, and the record's final state for each way a run can end.
+
+One record per deploy or rollback: opened (``in_progress``) just before ``set image`` (a run
+that changed nothing leaves none), closed with the run's result, or left open with
+``record-open`` for a later ``mode: record`` step, after the environment's end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome
+from cdgen.deploy.records_target import TOKEN, one_line
+
+COMMIT = re.compile(r"[0-9a-f]{40}")
+DEPLOYMENT_ID = re.compile(r"[1-9][0-9]{0,18}")
+CLOSING_STATES = ("success", "failure", "error")
+MAX_DESCRIPTION = 140
+
+
+@dataclass(frozen=True)
+class Recording:
+    """``token`` empty: nothing is recorded."""
+
+    token: str = field(default="", repr=False)
+    commit: str = ""
+    environment_url: str = ""
+    keep_open: bool = False
+    deployment_id: int | None = None  # mode record: the record to close
+    state: str = ""  # mode record
+    description: str = ""  # mode record
+
+
+def parse_recording(raw: dict[str, str], mode: str, problems: list[str]) -> Recording:
+    """The recording inputs of ``raw`` (already defaulted); problems are appended."""
+    token = raw.get("github-token", "")
+    if token and (not TOKEN.fullmatch(token) or len(token) > 1024):
+        problems.append("github-token: not a token (printable characters, no spaces)")
+    commit = raw.get("commit", "")
+    if commit and not COMMIT.fullmatch(commit):
+        problems.append(f"commit: {commit[:80]!r} is not a full commit SHA (40 hex digits)")
+    elif token and not commit and mode in ("deploy", "rollback"):
+        problems.append("commit: required to record the deploy (the image's commit)")
+    keep_open = raw.get("record-open", "false")
+    if keep_open not in ("true", "false"):
+        problems.append(f"record-open: {keep_open[:20]!r} is not 'true' or 'false'")
+    recording = Recording(token, commit, raw.get("environment-url", ""), keep_open == "true")
+    if mode != "record":
+        return recording
+    return _parse_closing(raw, recording, problems)
+
+
+def _parse_closing(raw: dict[str, str], recording: Recording, problems: list[str]) -> Recording:
+    ident = raw.get("deployment-id", "")
+    state = raw.get("record-state", "")
+    description = raw.get("record-description", "")
+    if not recording.token:
+        problems.append("github-token: required with mode record")
+    if not DEPLOYMENT_ID.fullmatch(ident):
+        problems.append(f"deployment-id: {ident[:40]!r} is not a deployment id (a number)")
+    if state not in CLOSING_STATES:
+        problems.append(f"record-state: {state[:20]!r} is not one of {', '.join(CLOSING_STATES)}")
+    if len(description) > MAX_DESCRIPTION or one_line(description) != description.strip():
+        problems.append(f"record-description: one line of at most {MAX_DESCRIPTION} characters")
+    return Recording(
+        recording.token,
+        recording.commit,
+        recording.environment_url,
+        recording.keep_open,
+        int(ident) if DEPLOYMENT_ID.fullmatch(ident) else None,
+        state,
+        description.strip(),
+    )
+
+
+def closing(outcome: Outcome) -> tuple[str, str]:
+    """The final state and description of a run's record, from how the run ended."""
+    image = outcome.image
+    if outcome.degraded:
+        return "error", f"{image} not rolled back cleanly: {outcome.note or outcome.reason}"
+    if outcome.signal:
+        return "failure", f"cancelled after {image} was set; rollback issued"
+    live = DEPLOYED if outcome.mode == "deploy" else ROLLED_BACK
+    if outcome.result == live:
+        return "success", f"{image} is live and verified"
+    if outcome.result in (ROLLED_BACK, FAILED):
+        return "failure", f"{image} did not stay live: {outcome.reason}"
+    return "failure", f"{image}: {outcome.result}"
