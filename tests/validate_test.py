@@ -379,3 +379,74 @@ def _yaml_quote(value: str) -> str:
     import json
 
     return json.dumps(value)
+
+
+def test_str_tag_makes_text() -> None:
+    text = replace("name: api\n", "name: !!str api\n")
+    text = text.replace('node-version: "22"', "node-version: !!str 22")
+    assert problems(text) == []
+    from ruamel.yaml import YAML
+
+    assert type(YAML().load(text)["name"]) is not str  # ruamel alone keeps a TaggedScalar
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (
+            "retries: !!int 5",
+            "23:16: tag !!int is not supported (only !!str, which makes a value text)",
+        ),
+        (
+            "retries: !!binary aGk=",
+            "23:16: tag !!binary is not supported (only !!str, which makes a value text)",
+        ),
+        (
+            "retries: !custom 5",
+            "23:16: tag !custom is not supported (only !!str, which makes a value text)",
+        ),
+        (
+            "retries: !!python/object/apply:os.system [id]",
+            "23:16: tag !!python/object/apply:os.system is not supported (only !!str, which makes a value text)",
+        ),
+        (
+            "retries: !<tag:yaml.org,2002:int> 5",
+            "23:16: tag !<tag:yaml.org,2002:int> is not supported (only !!str, which makes a value text)",
+        ),
+        ("retries: !!str [5]", "23:16: tag !!str applies to a single value, not a list"),
+    ],
+    ids=["int", "binary", "local", "python", "verbatim", "str-on-a-list"],
+)
+def test_other_tags_are_refused_where_written(new: str, expected: str) -> None:
+    assert problems(replace("retries: 5", new)) == [f"cdgen.yml:{expected}"]
+
+
+ALLOWED_TOP = "allowed: action, branch, environments, image, name, unmanaged, version"
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("1", "1"),
+        ("null", "null"),
+        ("~", "null"),
+        ("true", "true"),
+        ("1.5", "1.5"),
+        (".inf", ".inf"),
+        ("2024-01-01", "2024-01-01"),
+        ('"1"', "'1'"),
+        ('"a\\tb"', "'a\\tb'"),
+    ],
+)
+def test_unknown_keys_are_shown_as_yaml(key: str, shown: str) -> None:
+    text = replace("version: 1\n", f"version: 1\n{key}: x\n")
+    label = shown.strip("'") if shown == "'1'" else shown
+    assert problems(text) == [f"cdgen.yml:2:1: {label}: unknown key {shown} ({ALLOWED_TOP})"]
+
+
+def test_a_nested_unknown_key_that_is_not_text() -> None:
+    text = replace("      namespace: staging\n", "      namespace: staging\n      3: x\n")
+    assert problems(text) == [
+        "cdgen.yml:18:7: environments[0].kubernetes.3: unknown key 3 (allowed: container, "
+        "deployment, kubeconfig-secret, namespace, rollout-timeout)"
+    ]
