@@ -8,6 +8,7 @@ import pytest
 
 from cdgen.descriptor import parse_descriptor
 from cdgen.errors import DescriptorError
+from cdgen.rules import is_valid
 from cdgen.validate import validate_document
 
 VALID = """\
@@ -78,7 +79,21 @@ CMD = (
 )
 URL = (
     "must be an http:// or https:// URL with a host, an optional port and a plain path "
-    "(letters, digits, and . _ ~ / % -)"
+    "(letters, digits, and . _ ~ / % -); the host a DNS name (labels of 1 to 63 characters, "
+    "at most 253 in all, not ending in a number) or an IPv4 address, the port from 1 to 65535"
+)
+BRANCH = (
+    "must be a branch name git accepts, written with letters, digits, '.', '_', '/' and '-': "
+    "not starting with '-', no component starting with '.' or ending in '.lock', no '..' or "
+    "'//', not ending in '/' or '.', and not HEAD"
+)
+PATH = (
+    "must be a relative path inside the repository (letters, digits, '.', '_', '/', '-'; no '..')"
+)
+REPOSITORY = (
+    "must be a GitHub repository as owner/name: an owner of at most 39 letters, digits and "
+    "single '-' (not first or last), and a name of at most 100 letters, digits, '.', '_' and "
+    "'-' that is not '.' or '..' and does not end in .git or .wiki"
 )
 
 CASES = [
@@ -88,11 +103,38 @@ CASES = [
     pytest.param(
         "branch: main\n",
         "branch: main*\n",
-        [
-            "3:9: branch: must be a plain branch name (letters, digits, '.', '_', '/', '-'; "
-            "no '..', no wildcards) (got 'main*')"
-        ],
+        [f"3:9: branch: {BRANCH} (got 'main*')"],
         id="branch-wildcard",
+    ),
+    pytest.param(
+        "branch: main\n",
+        "branch: main.lock\n",
+        [f"3:9: branch: {BRANCH} (got 'main.lock')"],
+        id="branch-lock",
+    ),
+    pytest.param(
+        "branch: main\n",
+        "branch: -main\n",
+        [f"3:9: branch: {BRANCH} (got '-main')"],
+        id="branch-dash",
+    ),
+    pytest.param(
+        "  context: .\n",
+        "  context: /etc\n",
+        [f"7:12: image.context: {PATH} (got '/etc')"],
+        id="context-absolute",
+    ),
+    pytest.param(
+        "  repository: cdgen-dev/cdgen\n",
+        "  repository: a/..\n",
+        [f"35:15: action.repository: {REPOSITORY} (got 'a/..')"],
+        id="action-repository-dotdot",
+    ),
+    pytest.param(
+        "  repository: cdgen-dev/cdgen\n",
+        f"  repository: {'a' * 40}/cdgen\n",
+        [f"35:15: action.repository: {REPOSITORY} (got '{'a' * 40}/cdgen')"],
+        id="action-repository-owner-too-long",
     ),
     pytest.param(
         "  registry: ghcr.io\n",
@@ -152,9 +194,45 @@ CASES = [
         "      rollout-timeout: 5 minutes\n",
         [
             "20:24: environments[0].kubernetes.rollout-timeout: must be a duration such as 90s, "
-            "5m or 1h (got '5 minutes')"
+            "5m or 1h, from 1s to 6h (in one unit: at most 21600s, 360m or 6h) (got '5 minutes')"
         ],
         id="duration",
+    ),
+    pytest.param(
+        "      rollout-timeout: 5m\n",
+        "      rollout-timeout: 9999h\n",
+        [
+            "20:24: environments[0].kubernetes.rollout-timeout: must be a duration such as 90s, "
+            "5m or 1h, from 1s to 6h (in one unit: at most 21600s, 360m or 6h) (got '9999h')"
+        ],
+        id="rollout-timeout-beyond-the-engine",
+    ),
+    pytest.param(
+        "      interval: 10s\n",
+        "      interval: 9999h\n",
+        [
+            "24:17: environments[0].smoke.interval: must be a duration such as 90s, 5m or 1h, "
+            "from 1s to 1h (in one unit: at most 3600s, 60m or 1h) (got '9999h')"
+        ],
+        id="interval-beyond-the-engine",
+    ),
+    pytest.param(
+        "    url: https://staging.example.com\n",
+        "    url: https://staging.example.com:65536\n",
+        [f"14:10: environments[0].url: {URL} (got 'https://staging.example.com:65536')"],
+        id="url-port-above-65535",
+    ),
+    pytest.param(
+        "    url: https://staging.example.com\n",
+        "    url: https://staging..example.com\n",
+        [f"14:10: environments[0].url: {URL} (got 'https://staging..example.com')"],
+        id="url-empty-label",
+    ),
+    pytest.param(
+        "    url: https://staging.example.com\n",
+        f"    url: https://{'s' * 64}.example.com\n",
+        [f"14:10: environments[0].url: {URL} (got 'https://{'s' * 48}...)"],
+        id="url-label-over-63",
     ),
     pytest.param(
         "      path: /health\n",
@@ -450,3 +528,28 @@ def test_a_nested_unknown_key_that_is_not_text() -> None:
         "cdgen.yml:18:7: environments[0].kubernetes.3: unknown key 3 (allowed: container, "
         "deployment, kubeconfig-secret, namespace, rollout-timeout)"
     ]
+
+
+BRANCH_NAMES = [
+    *["main", "release/1.2", "feature/a_b-c", "v1.0", "a", "HEADS", "x/HEAD", "lock", "a/-b"],
+    *["main.lock", "-main", "HEAD", "a/.b", ".a", "a.lock/b", "a..b", "a/b.", "a/b/", "/a"],
+    *["a//b", "a@{1}", "@", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[1]", "a\\b", "a.lock"],
+]
+
+
+def test_branch_names_follow_git_check_ref_format() -> None:
+    """Every name the schema takes, git takes as a branch name (git's own rules, run)."""
+    import random
+    import subprocess
+
+    pieces = ["a", "b1", "c", ".", ".", "/", "-", "_", "lock", ".lock", "HEAD", "..", "@{"]
+    rng = random.Random(15)
+    names = BRANCH_NAMES + ["".join(rng.choices(pieces, k=rng.randint(1, 5))) for _ in range(400)]
+    taken = sorted({name for name in names if is_valid("branch", name)})
+    for name in taken:
+        git = subprocess.run(
+            ["git", "check-ref-format", "--branch", name], capture_output=True, check=False
+        )
+        assert git.returncode == 0, f"the schema takes {name!r}; git refuses it"
+    assert set(BRANCH_NAMES[:9]) <= set(taken)
+    assert not set(BRANCH_NAMES[9:]) & set(taken)
