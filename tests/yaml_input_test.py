@@ -3,6 +3,8 @@ keys that are single values, and the loader's `!!str`."""
 
 from __future__ import annotations
 
+import pytest
+
 from cdgen.errors import DescriptorError
 from cdgen.yaml_input import Limits, check_structure, decode_source, load_yaml
 
@@ -77,3 +79,25 @@ def test_the_helper_decodes_and_loads() -> None:
     assert decode_source("a: é\n".encode(), "f.yml") == "a: é\n"
     assert load_yaml(b"a: !!str 22\nb: [1]\n", "f.yml") == {"a": "22", "b": [1]}
     assert type(load_yaml(b"a: !!str x\n", "f.yml")["a"]) is str
+
+
+def test_a_redefined_anchor_loads_quietly() -> None:
+    # pytest turns warnings into errors: ruamel's ReusedAnchorWarning would fail this.
+    assert load_yaml(b"a: &x 1\nb: &x 2\nc: *x\n", "f.yml") == {"a": 1, "b": 2, "c": 2}
+
+
+def test_a_stream_of_manifests_loads_with_the_same_checks() -> None:
+    from cdgen.yaml_input import load_yaml_documents
+
+    manifests = b"kind: Deployment\nmetadata: {name: api}\n---\nkind: Service\n"
+    assert load_yaml_documents(manifests, "k8s/app.yaml") == [
+        {"kind": "Deployment", "metadata": {"name": "api"}},
+        {"kind": "Service"},
+    ]
+    bomb = b"a: &a [1, 2, 3]\nb: [*a, *a, *a]\n---\na: &a [1, 2, 3]\nb: [*a, *a]\n"
+    with pytest.raises(DescriptorError) as caught:
+        load_yaml_documents(bomb, "k8s/app.yaml", limits=Limits(max_alias_nodes=16))
+    assert [str(v) for v in caught.value.violations] == [
+        "k8s/app.yaml:5:9: aliases repeat more than 16 nodes by here, the most cdgen expands; "
+        "write the repeated values out"
+    ]

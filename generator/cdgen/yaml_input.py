@@ -7,8 +7,9 @@ anything, `load_yaml` streams the parser's events once and measures: how deep th
 nests and how many nodes the aliases add, counting each alias as the whole node it repeats.
 Every refusal is a Violation at the offending character, never a crash, hang or exit 3.
 
-`load_yaml` is the one entry point; anything cdgen reads as YAML (the descriptor, and the
-manifests `cdgen init` inspects) can go through it.
+`load_yaml` (one document) and `load_yaml_documents` (a stream, such as Kubernetes manifests)
+are the entry points: anything cdgen reads as YAML can go through them, `cdgen init` too.
+Problems raise DescriptorError, whose violations name the file given as `display`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,19 @@ def load_yaml(data: bytes, display: str, *, limits: Limits = LIMITS) -> Any:
 
     try:
         return _round_trip_loader().load(text)
+    except YAMLError as exc:
+        raise DescriptorError([syntax_violation(exc, display)]) from None
+
+
+def load_yaml_documents(data: bytes, display: str, *, limits: Limits = LIMITS) -> list[Any]:
+    """Every document of a YAML stream (Kubernetes manifests), after the same checks; the
+    alias bound counts the whole stream."""
+    text = decode_source(data, display, limits)
+    check_structure(text, display, limits)
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return list(_round_trip_loader().load_all(text))
     except YAMLError as exc:
         raise DescriptorError([syntax_violation(exc, display)]) from None
 
@@ -327,6 +341,8 @@ def _round_trip_loader() -> Any:
 
     yaml = YAML(typ="rt")
     yaml.Constructor = _plain_str_constructor()
+    # A redefined anchor is valid YAML (an alias names the latest); the walk counted it so.
+    yaml.composer.warn_double_anchors = False
     return yaml
 
 
