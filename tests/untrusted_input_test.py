@@ -208,3 +208,21 @@ def test_an_oversized_file_is_refused_unread(validate: Validate) -> None:
 def test_a_huge_integer_is_refused_not_a_crash(validate: Validate) -> None:
     text = VALID.replace("name: api\n", "name: api\nbranch: " + "9" * 5000 + "\n")
     assert validate(text.encode()) == refused("3:9: a number of more than 1000 digits")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-13-45", "'2024-13-45' reads as a date but is not one (month must be in 1..12)"),
+        (
+            "2024-02-30",
+            "'2024-02-30' reads as a date but is not one (day is out of range for month)",
+        ),
+        ("0x_", "'0x_' reads as an integer but is not one (string index out of range)"),
+    ],
+)
+def test_a_value_ruamel_cannot_build_is_refused_not_a_crash(
+    validate: Validate, value: str, expected: str
+) -> None:
+    text = VALID.replace("name: api\n", f"name: api\nbranch: {value}\n")
+    assert validate(text.encode()) == refused(f"3:9: {expected}; quote it if it is text")

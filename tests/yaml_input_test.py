@@ -101,3 +101,9 @@ def test_a_stream_of_manifests_loads_with_the_same_checks() -> None:
         "k8s/app.yaml:5:9: aliases repeat more than 16 nodes by here, the most cdgen expands; "
         "write the repeated values out"
     ]
+
+
+def test_an_undefined_alias_is_named_and_keeps_keys_apart_from_values() -> None:
+    assert refusals("a: *nowhere\nb: 1\n", Limits()) == [
+        "f.yml:1:4: alias *nowhere names no anchor before it"
+    ]
