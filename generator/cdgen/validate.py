@@ -141,21 +141,21 @@ def _unknown_keys(
     instance: Any = error.instance
     allowed = sorted(schema.get("properties", {}))
     for name in instance:
-        if isinstance(name, str) and name in allowed:
-            continue
-        close = (
-            difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-            if isinstance(name, str)
-            else []
-        )
-        hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
-        shown = _as_yaml(name)
-        plain = isinstance(name, str) and name.isprintable() and len(name) <= 60
-        step = name if plain else shown
-        label = f"{_dotted(where)}.{step}" if where else step
-        yield _at(
-            doc, [*where, name], f"{label}: unknown key {shown} ({hint})", key=True, label=False
-        )
+        if not (isinstance(name, str) and name in allowed):
+            yield _unknown_key(doc, where, name, allowed)
+
+
+def _unknown_key(doc: Document, where: list[PathItem], name: Any, allowed: list[str]) -> Violation:
+    """`image.tset: unknown key 'tset' (did you mean 'test'?)`; a key that is not text (`1:`,
+    `null:`) is shown as YAML writes it, in the label too."""
+    text = isinstance(name, str)
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6) if text else []
+    hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+    shown = _as_yaml(name)
+    step = name if text and name.isprintable() and len(name) <= 60 else shown
+    label = f"{_dotted(where)}.{step}" if where else step
+    message = f"{label}: unknown key {shown} ({hint})"
+    return _at(doc, [*where, name], message, key=True, label=False)
 
 
 def _check_environments(doc: Document) -> Iterator[Violation]:

@@ -2,11 +2,12 @@
 
 ruamel composes an alias as a node shared with its anchor, so a 400-byte file can stand for
 a billion values; the blow-up comes later, when validation walks (and prints) them all. A
-`[[[[…` thousands deep exhausts Python's recursion instead. So before ruamel builds
-anything, `load_yaml` streams the parser's events once and measures: how deep the data
-nests and how many nodes the aliases add, counting each alias as the whole node it repeats.
-Every refusal is a Violation at the offending character, never a crash, hang or exit 3.
-The checks on the events live in yaml_walk.py.
+`[[[[…` thousands deep exhausts Python's recursion instead. So the bytes are checked before
+parsing, and a walk (yaml_walk.py) rides on the events ruamel's composer takes: it measures
+how deep the data nests and how many nodes the aliases add, counting each alias as the whole
+node it repeats, and stops the read at the first bound exceeded. Nothing is constructed from
+a document with a problem. Every refusal is a Violation at the offending character, never a
+crash, hang or exit 3.
 
 `load_yaml` (one document) and `load_yaml_documents` (a stream, such as Kubernetes manifests)
 are the entry points: anything cdgen reads as YAML can go through them, `cdgen init` too.

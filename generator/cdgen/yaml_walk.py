@@ -1,9 +1,9 @@
 """The checks on a YAML event stream: characters, tags, keys, nesting and alias expansion.
 
-One pass over the parser's events, before ruamel composes or constructs anything. Each
-collection's size is counted as if every alias inside it were written out, and its height
-likewise, so a 400-byte alias bomb or a `[[[[…` thousands deep is measured, and refused, in
-the time it takes to read it.
+One pass over the parser's events, as ruamel's composer takes them and before anything is
+constructed. Each collection's size is counted as if every alias inside it were written
+out, and its height likewise, so a 400-byte alias bomb or a `[[[[…` thousands deep is
+measured, and refused, in the time it takes to read it.
 """
 
 from __future__ import annotations
