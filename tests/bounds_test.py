@@ -351,3 +351,30 @@ def test_the_engine_refuses_urls_no_smoke_test_could_fetch(url: str, problem: st
 def test_the_engine_still_takes_what_a_hand_written_workflow_may_pass(url: str) -> None:
     options = parse_options({"image": "x:1", "namespace": "s", "deployment": "d", "smoke-url": url})
     assert options.smoke_url == url
+
+
+CORPUS = [
+    *["", "a", "api", "main\n", "-a", "a-", ".a", "a/..", "/etc", "HEAD", "main.lock", "a..b"],
+    *["x${{ github.token }}", "5m", "0s", "6h", "7h", "21600s", "3600s", "61m", "1h30m"],
+    *["https://x.example.com:65535/a", "https://x.example.com:0", "http://1.2.3.4", "http://1.2.3"],
+    *["a/b", "cdgen-dev/cdgen", "a/.git", "a/x.wiki", "linux/amd64", "v1.2.3", "lts/*", "é"],
+]
+
+
+def test_every_pattern_means_the_same_to_ecma_262() -> None:
+    """Editors check cdgen.yml with ECMA-262 regexes (regress here, as check-jsonschema
+    does); cdgen with Python's re and an ECMA `$`. Both must judge every probe alike."""
+    import regress
+
+    nodes = dict(schema_nodes(load_schema()))
+    values: dict[tuple[str | int, ...], set[str]] = {w: set(CORPUS) for w in nodes}
+    for probe in all_probes():
+        if isinstance(probe.value, str):
+            values[probe.where].add(probe.value)
+    for where, node in nodes.items():
+        if "pattern" not in node:
+            continue
+        ecma = regress.Regex(node["pattern"], flags="u")
+        for value in values[where]:
+            python_says = matches(node["pattern"], value)
+            assert python_says == (ecma.find(value) is not None), (where, value)
