@@ -358,6 +358,14 @@ CORPUS = [
     *["x${{ github.token }}", "5m", "0s", "6h", "7h", "21600s", "3600s", "61m", "1h30m"],
     *["https://x.example.com:65535/a", "https://x.example.com:0", "http://1.2.3.4", "http://1.2.3"],
     *["a/b", "cdgen-dev/cdgen", "a/.git", "a/x.wiki", "linux/amd64", "v1.2.3", "lts/*", "é"],
+    *[
+        "/health",
+        "/a%2Fb",
+        "/a%zz",
+        "/a%2",
+        "https://x.example.com/a%2F",
+        "https://x.example.com/%",
+    ],
 ]
 
 

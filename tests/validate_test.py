@@ -79,7 +79,7 @@ CMD = (
 )
 URL = (
     "must be an http:// or https:// URL with a host, an optional port and a plain path "
-    "(letters, digits, and . _ ~ / % -); the host a DNS name (labels of 1 to 63 characters, "
+    "(letters, digits, . _ ~ / - and %XX escapes); the host a DNS name (labels of 1 to 63 characters, "
     "at most 253 in all, not ending in a number) or an IPv4 address, the port from 1 to 65535"
 )
 BRANCH = (
@@ -239,9 +239,18 @@ CASES = [
         "      path: /health?x=${{ github.token }}\n",
         [
             "22:13: environments[0].smoke.path: must be an absolute URL path such as /health "
-            "(letters, digits, and . _ ~ / % -) (got '/health?x=${{ github.token }}')"
+            "(letters, digits, . _ ~ / - and %XX escapes) (got '/health?x=${{ github.token }}')"
         ],
         id="smoke-path-expression",
+    ),
+    pytest.param(
+        "      path: /health\n",
+        "      path: /health%zz\n",
+        [
+            "22:13: environments[0].smoke.path: must be an absolute URL path such as /health "
+            "(letters, digits, . _ ~ / - and %XX escapes) (got '/health%zz')"
+        ],
+        id="smoke-path-broken-escape",
     ),
     pytest.param(
         "      retries: 5\n",
