@@ -226,3 +226,17 @@ def test_a_value_ruamel_cannot_build_is_refused_not_a_crash(
 ) -> None:
     text = VALID.replace("name: api\n", f"name: api\nbranch: {value}\n")
     assert validate(text.encode()) == refused(f"3:9: {expected}; quote it if it is text")
+
+
+def test_a_binary_file_gets_a_short_report(validate: Validate) -> None:
+    code, err = validate(VALID.encode("utf-16-le"))  # no byte order mark: read as UTF-8
+    lines = err.splitlines()
+    assert code == 1
+    assert lines[0] == "cdgen.yml:1:2: control character U+0000 is not allowed"
+    assert lines[100] == "cdgen.yml:4:133: and more like these"
+    assert lines[101:] == ["cdgen: 101 problems found"]
+    code, err = validate(b"version: 1\n" + bytes(range(0x80, 0x100)))
+    assert (
+        err.splitlines()[0]
+        == "cdgen.yml:2:1: bytes 0x80 0x81 0x82 0x83 0x84 0x85 0x86 0x87 ...: not UTF-8"
+    )

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 LIMITS = Limits()
+_MAX_REPORTED = 100  # characters reported one by one; the rest in one line
 _KINDS = {"timestamp": "a date", "int": "an integer", "float": "a number"}
 
 
@@ -91,20 +92,30 @@ def decode_source(data: bytes, display: str, limits: Limits = LIMITS) -> str:
         )
     except UnicodeDecodeError as exc:  # only UTF-16 can fail here: an odd number of bytes
         raise DescriptorError([Violation(display, 1, 1, f"not UTF-16: {exc.reason}")]) from None
+    problems = _character_problems(text, display, utf16=utf16)
+    if len(problems) > _MAX_REPORTED:  # a binary or mis-encoded file: the first ones suffice
+        first = problems[_MAX_REPORTED]
+        rest = Violation(first.path, first.line, first.column, "and more like these")
+        problems = [*problems[:_MAX_REPORTED], rest]
+    if problems:
+        raise DescriptorError(problems)
+    return text
+
+
+def _character_problems(text: str, display: str, *, utf16: bool) -> list[Violation]:
     lines = Lines(text)
     problems = []
     for found in (FORBIDDEN_IN_SOURCE if utf16 else NOT_UTF8_OR_FORBIDDEN).finditer(text):
         chars = found.group()
         line, column = lines.position(found.start())
         if not utf16 and 0xDC80 <= ord(chars[0]) <= 0xDCFF:
-            shown = " ".join(f"0x{ord(char) - 0xDC00:02X}" for char in chars)
-            message = f"{'bytes' if len(chars) > 1 else 'byte'} {shown}: not UTF-8"
+            shown = " ".join(f"0x{ord(char) - 0xDC00:02X}" for char in chars[:8])
+            more = " ..." if len(chars) > 8 else ""
+            message = f"{'bytes' if len(chars) > 1 else 'byte'} {shown}{more}: not UTF-8"
         else:
             message = f"{describe_character(chars)} is not allowed"
         problems.append(Violation(display, line, column, message))
-    if problems:
-        raise DescriptorError(problems)
-    return text
+    return problems
 
 
 def check_structure(text: str, display: str, limits: Limits = LIMITS) -> None:
