@@ -11,14 +11,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cdgen.errors import Violation
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """What one file may cost. Real descriptors nest 5 levels and repeat a few dozen nodes."""
 
     max_bytes: int = 1 << 20
@@ -75,40 +73,39 @@ class Lines:
         return line + 1, index - self.starts[line] + 1
 
 
-@dataclass
 class _Node:
     """A collection being read: its expanded size so far, its tallest child and, for a
     mapping, how many keys and values it holds (which tells a key from a value)."""
 
-    anchor: str | None
-    kind: str  # "a list" or "a mapping"
-    size: int = 1
-    height: int = 0
-    children: int = 0
+    __slots__ = ("anchor", "children", "height", "kind", "size")
+
+    def __init__(self, anchor: str | None, kind: str) -> None:
+        self.anchor = anchor
+        self.kind = kind  # "a list" or "a mapping"
+        self.size = 1
+        self.height = 0
+        self.children = 0
 
 
-@dataclass(frozen=True)
-class _Anchored:
+class _Anchored(NamedTuple):
     size: int
     height: int
     kind: str  # "a value", "a list" or "a mapping"
 
 
-@dataclass
 class EventWalk:
-    text: str
-    display: str
-    limits: Limits
-    problems: list[Violation] = field(default_factory=list)
-    stack: list[_Node] = field(default_factory=list)
-    anchors: dict[str, _Anchored | None] = field(default_factory=dict)  # None: still open
-    alias_nodes: int = 0
+    """The state of one read: the open collections, the anchors seen, the problems found."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, text: str, display: str, limits: Limits) -> None:
         from ruamel.yaml import events  # deferred: cdgen's startup never pays for ruamel
 
-        self.lines = Lines(self.text)
+        self.text, self.display, self.limits = text, display, limits
+        self.lines = Lines(text)
         self.events = events
+        self.problems: list[Violation] = []
+        self.stack: list[_Node] = []
+        self.anchors: dict[str, _Anchored | None] = {}  # None: still open
+        self.alias_nodes = 0
 
     def step(self, event: Any) -> bool:
         """Account for one event; False once a bound is exceeded (the walk stops there)."""
