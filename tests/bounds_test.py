@@ -1,8 +1,9 @@
 """The schema and the deploy engine agree on every bound.
 
-The bounds are not written here: the walk reads them from the schema (its integer minima and
-maxima, and the extremes its patterns accept, found by trying values), then renders each
-extreme into cd.yml and hands the deploy step's inputs to the engine's own input parser.
+The bounds are not written here: the walk (support/schema_walk.py) reads them from the schema
+(its integer minima and maxima, and the extremes its patterns accept, found by trying
+values); each extreme is rendered into cd.yml and the deploy step's inputs are handed to the
+engine's own input parser.
 Every value the schema accepts, the engine must accept: otherwise a descriptor validates and
 then fails at every deploy. Just past the upper bounds the issue names (durations, integers,
 ports, host labels and lengths), both must refuse.
@@ -11,13 +12,12 @@ ports, host labels and lengths), both must refuse.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from support.schema_walk import BASE, FAMILIES, Probe, all_probes, place, probes, schema_nodes
 
 from cdgen.deploy.options import InvalidInputsError, parse_options
 from cdgen.descriptor import parse_descriptor
@@ -28,184 +28,9 @@ from cdgen.resources import load_schema
 from cdgen.rules import matches
 from cdgen.validate import validate_document
 
-# Every optional object present, so that a probe anywhere lands in a valid descriptor.
-ENVIRONMENT: dict[str, Any] = {
-    "name": "staging",
-    "url": "https://staging.example.com",
-    "kubernetes": {"namespace": "staging"},
-    "smoke": {"path": "/health"},
-    "e2e": {"run": "npm run test:e2e"},
-}
-BASE: dict[str, Any] = {
-    "version": 1,
-    "name": "api",
-    "image": {"test": "npm test"},
-    "environments": [ENVIRONMENT],
-    "action": {},
-}
 # The deploy step's inputs that are GitHub expressions, as the run would fill them in.
 DIGEST = "sha256:" + "0" * 64
 AT_RUN_TIME = {"kubeconfig": "", "expect-version": "0" * 40, "commit-time": "2026-01-01T00:00:00Z"}
-SEARCH = 100_000  # numbers tried per duration unit, port and octet
-UNITS = "smh"
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One extreme value at one place of the descriptor."""
-
-    bound: str
-    where: tuple[str | int, ...]  # path from the descriptor's root
-    value: Any
-    past: bool  # just past the schema's bound (the schema must refuse it)
-    tight: bool = False  # past an upper bound the engine shares: the engine refuses too
-
-    def descriptor(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(json.dumps(BASE))
-        place(data, self.where, self.value)
-        return data
-
-
-def place(data: Any, where: tuple[str | int, ...], value: Any) -> None:
-    for step in where[:-1]:
-        data = data[step] if isinstance(step, int) else data.setdefault(step, {})
-    data[where[-1]] = value
-
-
-# Walking the schema ---------------------------------------------------------------------
-
-
-def schema_nodes(
-    node: dict[str, Any], where: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    """Every property node, with its path ("environments", 0, ... for list items)."""
-    yield where, node
-    for name, child in node.get("properties", {}).items():
-        yield from schema_nodes(child, (*where, name))
-    items = node.get("items")
-    if isinstance(items, dict) and "properties" in items:
-        yield from schema_nodes(items, (*where, 0))
-
-
-def accepted(node: dict[str, Any], value: str) -> bool:
-    return len(value) <= node.get("maxLength", len(value)) and matches(node["pattern"], value)
-
-
-def span(values: list[int], stop: int = SEARCH) -> tuple[int, int]:
-    """The least and greatest of `values` (tried up to `stop`), which must be every number
-    between them: a gap would hide accepted values no probe tries."""
-    assert values, "the walk found no accepted value"
-    low, high = min(values), max(values)
-    assert values == list(range(low, high + 1)), "accepted values with a gap"
-    assert high < stop - 1, "the bound lies beyond the search"
-    return low, high
-
-
-def integer_probes(where: tuple[str | int, ...], node: dict[str, Any]) -> Iterator[Probe]:
-    label = "/".join(map(str, where))
-    if "minimum" in node:
-        yield Probe(f"{label} minimum", where, node["minimum"], past=False)
-        yield Probe(f"{label} below the minimum", where, node["minimum"] - 1, past=True)
-    if "maximum" in node:
-        yield Probe(f"{label} maximum", where, node["maximum"], past=False)
-        yield Probe(f"{label} above the maximum", where, node["maximum"] + 1, True, tight=True)
-
-
-def is_duration(node: dict[str, Any]) -> bool:
-    """A pattern taking `5m` or `1s` but not words (a command's pattern takes anything)."""
-    if "pattern" not in node or accepted(node, "x") or accepted(node, "5 minutes"):
-        return False
-    return any(accepted(node, f"{n}{unit}") for n in (1, 5) for unit in UNITS)
-
-
-def duration_probes(where: tuple[str | int, ...], node: dict[str, Any]) -> Iterator[Probe]:
-    label = "/".join(map(str, where))
-    for unit in UNITS:
-        numbers = [n for n in range(SEARCH) if accepted(node, f"{n}{unit}")]
-        if not numbers:
-            continue
-        low, high = span(numbers)
-        assert not any(accepted(node, f"{10**k}{unit}") for k in range(5, 12))
-        yield Probe(f"{label} least in {unit}", where, f"{low}{unit}", past=False)
-        yield Probe(f"{label} greatest in {unit}", where, f"{high}{unit}", past=False)
-        if low > 0:
-            yield Probe(f"{label} below in {unit}", where, f"{low - 1}{unit}", past=True)
-        yield Probe(f"{label} above in {unit}", where, f"{high + 1}{unit}", past=True, tight=True)
-
-
-def length_probes(where: tuple[str | int, ...], node: dict[str, Any]) -> Iterator[Probe]:
-    """The longest name the schema takes, and one letter more."""
-    label = "/".join(map(str, where))
-    longest = span([n for n in range(1, 1000) if accepted(node, "a" * n)], 1000)[1]
-    yield Probe(f"{label} longest", where, "a" * longest, past=False)
-    yield Probe(f"{label} one longer", where, "a" * (longest + 1), past=True)
-
-
-def url_probes(url_node: dict[str, Any], path_node: dict[str, Any]) -> Iterator[Probe]:
-    url, path = ("environments", 0, "url"), ("environments", 0, "smoke", "path")
-    found: list[Probe] = []
-    longest = url_node["maxLength"] + 2  # lengths tried: all a URL may have, and more
-
-    def greatest(make: Callable[[int], str], start: int = 0, stop: int = SEARCH) -> int:
-        return span([n for n in range(start, stop) if accepted(url_node, make(n))], stop)[1]
-
-    def both(bound: str, make: Callable[[int], str], n: int, *, tight: bool = True) -> None:
-        found.append(Probe(f"url: {bound}", url, make(n), past=False))
-        found.append(Probe(f"url: {bound}, one past", url, make(n + 1), past=True, tight=tight))
-
-    label = greatest(lambda n: f"https://{'a' * n}.example.com", 1, longest)
-    both("longest host label", lambda n: f"https://{'a' * n}.example.com", label)
-    found.append(Probe("url: empty label", url, "https://a..example.com", past=True, tight=True))
-    host = greatest(lambda n: "https://" + host_of_length(n, label), 1, longest)
-    both("longest host", lambda n: "https://" + host_of_length(n, label), host)
-    ports = [n for n in range(SEARCH) if accepted(url_node, f"https://x.example.com:{n}")]
-    low, high = span(ports)
-    both("greatest port", lambda n: f"https://x.example.com:{n}", high)
-    found.append(Probe("url: port below", url, f"https://x.example.com:{low - 1}", True, True))
-    octet = greatest(lambda n: f"https://{n}.0.0.1")
-    both("greatest IPv4 octet", lambda n: f"https://{n}.0.0.1", octet)
-    longest_url = greatest(lambda n: "https://x.example.com/" + "a" * n, 0, longest) + 22
-    both("longest", lambda n: "https://x.example.com/" + "a" * (n - 22), longest_url, tight=False)
-    lengths = range(1, path_node["maxLength"] + 2)
-    longest_path = span([n for n in lengths if accepted(path_node, "/" + "a" * (n - 1))])[1]
-    found.append(Probe("smoke path: longest", path, "/" + "a" * (longest_path - 1), False))
-    yield from found
-
-
-def host_of_length(length: int, label: int) -> str:
-    """A host name of `length` characters made of labels as long as the schema allows."""
-    labels, left = [], length
-    while left > label:
-        take = min(label, left - 2)  # leave room for a dot and a last label
-        labels.append("a" * take)
-        left -= take + 1
-    return ".".join([*labels, "b" * left])
-
-
-FAMILIES = ("integer", "duration", "name length", "url")
-
-
-@cache
-def probes() -> dict[str, tuple[Probe, ...]]:
-    """The probes of each family, walked from the schema (once, when a test first asks)."""
-    schema = load_schema()
-    found: dict[str, list[Probe]] = {family: [] for family in FAMILIES}
-    nodes = dict(schema_nodes(schema))
-    for where, node in nodes.items():
-        if node.get("type") == "integer":
-            found["integer"] += integer_probes(where, node)
-        elif node.get("type") == "string" and is_duration(node):
-            found["duration"] += duration_probes(where, node)
-        elif where[-1:] in {("name",), ("namespace",), ("deployment",), ("container",)}:
-            found["name length"] += length_probes(where, node)
-    env = ("environments", 0)
-    found["url"] += url_probes(nodes[(*env, "url")], nodes[(*env, "smoke", "path")])
-    return {family: tuple(found[family]) for family in FAMILIES}
-
-
-def all_probes() -> Iterator[Probe]:
-    for family in FAMILIES:
-        yield from probes()[family]
 
 
 # The schema's verdict and the engine's ---------------------------------------------------
@@ -310,47 +135,6 @@ def test_every_greatest_value_at_once_reaches_the_engine() -> None:
     assert engine_refusals(data) == []
     smoke_url = engine_inputs(data)[0]["smoke-url"]
     assert len(smoke_url) == 2048  # the engine's own limit, reached exactly
-
-
-@pytest.mark.parametrize(
-    ("url", "problem"),
-    [
-        ("http://[::1", "is not an http(s) URL"),
-        ("http://a..example.com/", "has no valid host"),
-        ("http://.example.com/", "has no valid host"),
-        (f"http://{'a' * 64}.example.com/", "has no valid host"),
-        ("http://" + ".".join(["a" * 63] * 4) + "/", "has no valid host"),
-        ("http://1.2.3/", "has no valid host"),
-        ("http://256.1.1.1/", "has no valid host"),
-        ("http://-a.example.com/", "has no valid host"),
-        ("http://exa$mple.com/", "has no valid host"),
-        ("http://bücher.example/", "has no valid host"),
-        ("http://example.com:0/", "has an invalid port (1 to 65535)"),
-        ("http://example.com:65536/", "has an invalid port (1 to 65535)"),
-        ("http://example.com:http/", "has an invalid port (1 to 65535)"),
-    ],
-)
-def test_the_engine_refuses_urls_no_smoke_test_could_fetch(url: str, problem: str) -> None:
-    with pytest.raises(InvalidInputsError) as caught:
-        parse_options({"image": "x:1", "namespace": "s", "deployment": "d", "smoke-url": url})
-    [found] = caught.value.problems
-    assert found.startswith(f"smoke-url: {url!r} {problem}")
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1:8080/health",
-        "http://[::1]:8080/health",
-        "http://localhost/",
-        "http://my_service:80/",
-        "https://example.com./health",
-        "https://" + ".".join(["a" * 63] * 3 + ["b" * 61]) + ":65535/",
-    ],
-)
-def test_the_engine_still_takes_what_a_hand_written_workflow_may_pass(url: str) -> None:
-    options = parse_options({"image": "x:1", "namespace": "s", "deployment": "d", "smoke-url": url})
-    assert options.smoke_url == url
 
 
 CORPUS = [
