@@ -78,7 +78,13 @@ CMD = (
 )
 URL = (
     "must be an http:// or https:// URL with a host, an optional port and a plain path "
-    "(letters, digits, and . _ ~ / % -)"
+    "(letters, digits, . _ ~ / - and %XX escapes); the host a DNS name (labels of 1 to 63 characters, "
+    "at most 253 in all, not ending in a number) or an IPv4 address, the port from 1 to 65535"
+)
+BRANCH = (
+    "must be a branch name git accepts, written with letters, digits, '.', '_', '/' and '-': "
+    "not starting with '-', no component starting with '.' or ending in '.lock', no '..' or "
+    "'//', not ending in '/' or '.', and not HEAD"
 )
 
 CASES = [
@@ -88,10 +94,7 @@ CASES = [
     pytest.param(
         "branch: main\n",
         "branch: main*\n",
-        [
-            "3:9: branch: must be a plain branch name (letters, digits, '.', '_', '/', '-'; "
-            "no '..', no wildcards) (got 'main*')"
-        ],
+        [f"3:9: branch: {BRANCH} (got 'main*')"],
         id="branch-wildcard",
     ),
     pytest.param(
@@ -152,7 +155,7 @@ CASES = [
         "      rollout-timeout: 5 minutes\n",
         [
             "20:24: environments[0].kubernetes.rollout-timeout: must be a duration such as 90s, "
-            "5m or 1h (got '5 minutes')"
+            "5m or 1h, from 1s to 6h (in one unit: at most 21600s, 360m or 6h) (got '5 minutes')"
         ],
         id="duration",
     ),
@@ -161,7 +164,7 @@ CASES = [
         "      path: /health?x=${{ github.token }}\n",
         [
             "22:13: environments[0].smoke.path: must be an absolute URL path such as /health "
-            "(letters, digits, and . _ ~ / % -) (got '/health?x=${{ github.token }}')"
+            "(letters, digits, . _ ~ / - and %XX escapes) (got '/health?x=${{ github.token }}')"
         ],
         id="smoke-path-expression",
     ),

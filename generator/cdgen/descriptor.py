@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cdgen.errors import DescriptorError, Violation
+from cdgen.yaml_input import LIMITS, load_yaml
 
 PathItem = str | int
 
@@ -29,7 +30,9 @@ def read_descriptor(path: Path, display: str | None = None) -> Document:
     """Read and parse a descriptor file; syntax problems raise DescriptorError."""
     shown = display or str(path)
     try:
-        text = path.read_bytes()
+        with path.open("rb") as file:
+            # One byte past the limit is enough to refuse it: /dev/zero must not fill memory.
+            text = file.read(LIMITS.max_bytes + 1)
     except FileNotFoundError:
         raise DescriptorError(
             [Violation(shown, 1, 1, "file not found (run `cdgen init` to create one)")]
@@ -40,19 +43,8 @@ def read_descriptor(path: Path, display: str | None = None) -> Document:
 
 
 def parse_descriptor(text: bytes, display: str) -> Document:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    yaml = YAML(typ="rt")
-    try:
-        data = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise DescriptorError([Violation(display, line, col, f"YAML syntax: {problem}")]) from None
-    except YAMLError as exc:
-        raise DescriptorError([Violation(display, 1, 1, f"YAML syntax: {exc}")]) from None
+    """Parse descriptor bytes: characters, tags, nesting and aliases are checked first."""
+    data = load_yaml(text, display)
     if data is None:
         raise DescriptorError([Violation(display, 1, 1, "the descriptor is empty")])
     return Document(display, text, data)

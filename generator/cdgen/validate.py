@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cdgen.descriptor import Document, PathItem
@@ -100,18 +103,35 @@ def _describe(error: ValidationError) -> str:
 def _got(value: Any) -> str:
     if isinstance(value, dict | list):
         return ""
-    shown = repr(value) if isinstance(value, str) else _yaml_literal(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f" (got {shown})"
+    return f" (got {_as_yaml(value)})"
 
 
-def _yaml_literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def _as_yaml(value: Any, limit: int = 60) -> str:
+    """A value as it reads in YAML (`null`, `true`, `.inf`, `[1, 'a']`), text quoted, cut at
+    `limit` characters: never a Python repr such as None or ordereddict(...)."""
+    shown = _yaml_text(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_yaml_text(k)}: {_yaml_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple | set):
+        return "[" + ", ".join(_yaml_text(item) for item in value) + "]"
+    return _yaml_scalar(value)
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(str(value))
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)  # null, true, false
+    if isinstance(value, float):
+        number = float(value)
+        if math.isinf(number) or math.isnan(number):
+            return {"inf": ".inf", "-inf": "-.inf"}.get(str(number), ".nan")
+        return repr(number)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _unknown_keys(
@@ -121,11 +141,21 @@ def _unknown_keys(
     instance: Any = error.instance
     allowed = sorted(schema.get("properties", {}))
     for name in instance:
-        if name in allowed:
-            continue
-        close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
-        yield _at(doc, [*where, name], f"unknown key '{name}' ({hint})", key=True)
+        if not (isinstance(name, str) and name in allowed):
+            yield _unknown_key(doc, where, name, allowed)
+
+
+def _unknown_key(doc: Document, where: list[PathItem], name: Any, allowed: list[str]) -> Violation:
+    """`image.tset: unknown key 'tset' (did you mean 'test'?)`; a key that is not text (`1:`,
+    `null:`) is shown as YAML writes it, in the label too."""
+    text = isinstance(name, str)
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6) if text else []
+    hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+    shown = _as_yaml(name)
+    step = name if text and name.isprintable() and len(name) <= 60 else shown
+    label = f"{_dotted(where)}.{step}" if where else step
+    message = f"{label}: unknown key {shown} ({hint})"
+    return _at(doc, [*where, name], message, key=True, label=False)
 
 
 def _check_environments(doc: Document) -> Iterator[Violation]:
@@ -166,10 +196,17 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
             )
 
 
-def _at(doc: Document, where: Sequence[PathItem], message: str, *, key: bool = False) -> Violation:
+def _at(
+    doc: Document,
+    where: Sequence[PathItem],
+    message: str,
+    *,
+    key: bool = False,
+    label: bool = True,
+) -> Violation:
     line, col = doc.position(where, key=key)
-    label = _dotted(where)
-    return Violation(doc.path, line, col, f"{label}: {message}" if label else message)
+    dotted = _dotted(where) if label else ""
+    return Violation(doc.path, line, col, f"{dotted}: {message}" if dotted else message)
 
 
 def _dotted(where: Sequence[PathItem]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -27,6 +28,10 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}")
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\`{}|^]")
 _ISO_Z = re.compile(r"(.*\d)[Zz]$")
+_HOST_LABEL_DNS = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL_DNS}(?:\.{_HOST_LABEL_DNS})*")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 MAX_ROLLOUT_SECONDS = 6 * 3600
 MAX_SMOKE_SECONDS = 3600
 MAX_RETRIES = 100
@@ -116,21 +121,48 @@ def _check_retries(raw: dict[str, str], problems: list[str]) -> int:
 
 
 def _check_url(value: str, problems: list[str]) -> None:
-    if not value:
-        return
-    parts = urlsplit(value) if not _URL_FORBIDDEN.search(value) else None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or len(value) > 2048
-    ):
-        problems.append(f"smoke-url: {value!r} is not an http(s) URL")
-        return
+    problem = _url_problem(value) if value else None
+    if problem:
+        problems.append(f"smoke-url: {value!r} {problem}")
+
+
+def _url_problem(value: str) -> str | None:
+    """What keeps `value` from being fetched, found here rather than at every smoke test."""
     try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        problems.append(f"smoke-url: {value!r} has an invalid port")
+        parts = urlsplit(value) if not _URL_FORBIDDEN.search(value) else None
+    except ValueError:  # an unclosed '[' around an IPv6 address
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or len(value) > 2048:
+        return "is not an http(s) URL"
+    if not _is_host(parts.hostname or "", bracketed="[" in parts.netloc):
+        return (
+            "has no valid host: a DNS name (labels of 1 to 63 letters, digits, '-' or '_', "
+            "at most 253 characters, not ending in a number) or an IP address"
+        )
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = 0
+    return "has an invalid port (1 to 65535)" if port == 0 else None
+
+
+def _is_host(host: str, *, bracketed: bool) -> bool:
+    """A name DNS can resolve or an IP address, so that no smoke test fails on the host alone
+    (an empty or 64-character label even crashes Python's IDNA encoder)."""
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    if _IPV4.fullmatch(host):
+        return True
+    name = host[:-1] if host.endswith(".") else host  # a fully qualified name's final dot
+    return (
+        len(name) <= 253
+        and _HOST_NAME.fullmatch(name) is not None
+        and not name.rsplit(".", 1)[-1].isdigit()  # 1.2.3 or 999.1.1.1 is no address
+    )
 
 
 def parse_commit_time(value: str) -> datetime | None:
