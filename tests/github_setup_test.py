@@ -144,3 +144,32 @@ def test_branch_and_secret_names_are_quoted(tmp_path: Path) -> None:
     assert calls[1]["args"][-3:] == ["name=release/v2.0", "-f", "type=branch"]
     assert calls[2]["args"][:3] == ["secret", "set", "STAGING_KUBE"]
     assert len(calls) == 3
+
+
+def test_before_the_first_deploy_names_each_namespace_and_applies_the_engines_role(
+    tmp_path: Path,
+) -> None:
+    """init prints the README's "Before the first deploy" for each environment: the
+    Deployment, pull access, and the Role of cdgen.deploy.rbac, as shell that parses."""
+    from cdgen.deploy.rbac import role_manifest
+    from cdgen.init.github_setup import first_deploy_steps
+
+    answers = node_answers(tmp_path)
+    lines = first_deploy_steps(answers)
+    text = "\n".join(lines)
+    for environment in answers.environments:
+        namespace = environment.kubernetes.namespace
+        assert (
+            f"kubectl get deployment/{environment.kubernetes.deployment} --namespace {namespace}"
+            in text
+        )
+        assert (
+            f"kubectl apply --namespace {namespace} -f - <<'ROLE'\n{role_manifest(namespace)}ROLE"
+            in text
+        )
+        assert f"create secret docker-registry ghcr-pull --namespace {namespace}" in text
+    assert lines[-1] == "# Then check everything: cdgen doctor"
+    parsed = subprocess.run(
+        ["bash", "-n"], input=text + "\n", text=True, capture_output=True, check=False
+    )
+    assert parsed.returncode == 0, parsed.stderr

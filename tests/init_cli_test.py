@@ -94,10 +94,13 @@ def test_prompts_take_answers_and_reask_on_invalid_ones(tmp_path: Path) -> None:
         "/healthz",
         "",  # no e2e
         "manual",
+        "maybe",  # attest: asked again
+        "no",  # a private repository off GitHub Enterprise Cloud
     ]
     result = runner.invoke(app, ["init", str(tmp_path)], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     assert "Shop Front\n  must be a DNS-1123 label" in result.output
+    assert "maybe\n  must be yes or no" in result.output
     descriptor = YAML(typ="safe").load((tmp_path / "cdgen.yml").read_text())
     assert descriptor["name"] == "shop-front"
     assert descriptor["image"]["test"] == "make test"
@@ -107,8 +110,10 @@ def test_prompts_take_answers_and_reask_on_invalid_ones(tmp_path: Path) -> None:
     assert staging["smoke"]["path"] == "/healthz"
     assert "e2e" not in staging
     assert production["approval"] == "manual"
+    assert descriptor["image"]["attest"] is False
     cd = (tmp_path / ".github/workflows/cd.yml").read_text()
     assert "promote-to:" in cd
+    assert "attest-build-provenance" not in cd
 
 
 def test_init_refuses_to_overwrite_a_workflow_it_did_not_write(tmp_path: Path) -> None:

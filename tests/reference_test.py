@@ -116,3 +116,14 @@ def test_the_readme_names_every_module_of_the_package() -> None:
     assert missing == [], f"README's module list does not name {missing}"
     assert (package / "init").is_dir() and (package / "deploy").is_dir()
     assert "init/" in tree and "deploy/" in tree
+
+
+def test_the_readme_role_is_the_engines_rbac_table() -> None:
+    """The Role the README tells users to apply is rendered from cdgen.deploy.rbac, the same
+    table `cdgen doctor` checks and the engine's tests prove sufficient and necessary."""
+    from support.action_docs import ROLE_END, ROLE_START, render_role, update_document
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert update_document(readme, render_role(), ROLE_START, ROLE_END) == readme, (
+        "README.md is stale: run python3 tests/support/action_docs.py"
+    )

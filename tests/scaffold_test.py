@@ -54,6 +54,7 @@ def test_node_service_descriptor(tmp_path: Path) -> None:
         "dockerfile": "Dockerfile",
         "platforms": ["linux/amd64"],
         "tag-latest": True,
+        "attest": True,
         "test": "npm test",
     }
     staging, production = doc["environments"]
@@ -193,6 +194,7 @@ def test_questions_cover_what_detection_could_not_fill(tmp_path: Path) -> None:
         "environments.production.url",
         "smoke.path",
         "environments.production.approval",
+        "image.attest",
     ]
     assert [q.key for q in questions(empty)] == [
         "name",
@@ -206,6 +208,7 @@ def test_questions_cover_what_detection_could_not_fill(tmp_path: Path) -> None:
         "smoke.path",
         "environments.staging.e2e",
         "environments.production.approval",
+        "image.attest",
     ]
     for question in questions(empty):
         assert question.check(question.default) is None, question.key
@@ -327,6 +330,7 @@ image:
   dockerfile: Dockerfile
   platforms: [linux/amd64]
   tag-latest: true  # also push :latest for humans; deploys use the digest
+  attest: true  # provenance: public repositories or GitHub Enterprise Cloud
   test: npm test  # runs inside the built image before it is pushed
 
 # Environments in promotion order: each deploys only after the one before it

@@ -150,6 +150,8 @@ def init(
         typer.echo(f"\n{outcome.line_endings}")
     typer.echo("\nOne-time GitHub settings (run from the repository, with the gh CLI):\n")
     typer.echo("\n".join(outcome.setup))
+    typer.echo("\nBefore the first deploy (README: Before the first deploy):\n")
+    typer.echo("\n".join(outcome.first_deploy))
     return 0
 
 

@@ -27,6 +27,7 @@ _WHERE: dict[str, tuple[str, ...]] = {
     "secret": ("environments", "[]", "kubernetes", "kubeconfig-secret"),
     "duration": ("environments", "[]", "kubernetes", "rollout-timeout"),
     "smoke-path": ("environments", "[]", "smoke", "path"),
+    "yes-no": ("image", "attest"),  # any boolean setting, asked as yes or no
 }
 RULE_NAMES = frozenset(_WHERE)
 
@@ -50,6 +51,8 @@ def rule(name: str) -> Rule:
     node: dict[str, Any] = load_schema()
     for step in _WHERE[name]:
         node = node["items"] if step == "[]" else node["properties"][step]
+    if node.get("type") == "boolean":
+        return Rule("^(yes|no)$", "must be yes or no")
     if "enum" in node:
         pattern = "^(" + "|".join(re.escape(str(v)) for v in node["enum"]) + ")$"
     else:

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The inputs/outputs reference of action.yml, as Markdown tables in docs/action.md.
+"""Documentation generated from the code: the inputs/outputs reference of action.yml, as
+Markdown tables in README.md and docs/action.md, and the Role the deploy needs (from the
+engine's RBAC table) in README.md.
 
-``python3 tests/support/action_docs.py`` rewrites the part of docs/action.md between the
-markers; a test fails when it is out of date.
+``python3 tests/support/action_docs.py`` rewrites the parts between the markers; a test fails
+when one is out of date.
 """
 
 from __future__ import annotations
@@ -41,11 +43,22 @@ def render_tables(action: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_document(document: str, tables: str) -> str:
-    pattern = re.compile(re.escape(START) + r"\n.*?" + re.escape(END), re.DOTALL)
+def update_document(document: str, tables: str, start: str = START, end: str = END) -> str:
+    pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.DOTALL)
     if not pattern.search(document):
-        raise ValueError(f"markers {START} / {END} not found")
-    return pattern.sub(lambda _: f"{START}\n{tables}{END}", document)
+        raise ValueError(f"markers {start} / {end} not found")
+    return pattern.sub(lambda _: f"{start}\n{tables}{end}", document)
+
+
+ROLE_START = "<!-- rbac-role:start -->"
+ROLE_END = "<!-- rbac-role:end -->"
+
+
+def render_role() -> str:
+    """The Role of every permission the engine needs, for a namespace named `staging`."""
+    from cdgen.deploy.rbac import role_manifest
+
+    return "```yaml\n" + role_manifest("staging") + "```\n"
 
 
 # Every document carrying the generated inputs/outputs tables.
@@ -57,6 +70,8 @@ def main() -> int:
     for docs in DOCUMENTS:
         current = docs.read_text(encoding="utf-8")
         updated = update_document(current, tables)
+        if docs.name == "README.md":
+            updated = update_document(updated, render_role(), ROLE_START, ROLE_END)
         if updated != current:
             docs.write_text(updated, encoding="utf-8")
             print(f"updated {docs.relative_to(ROOT)}")

@@ -26,6 +26,7 @@ class Outcome:
     report: Report  # what was written
     notes: tuple[str, ...]  # detection notes, answers that were not used, warnings
     setup: list[str]  # the one-time GitHub settings, as shell lines
+    first_deploy: list[str]  # what each cluster needs before the first deploy
     line_endings: str | None  # how to keep LF endings in every clone, when not yet set
 
 
@@ -41,7 +42,7 @@ def start(directory: Path, *, force: bool) -> Detection:
 def finish(detection: Detection, answered: Mapping[str, str], *, force: bool) -> Outcome:
     """Write cdgen.yml from the detection and the answers, and generate the workflows."""
     from cdgen.init.answers import answers_from_detection
-    from cdgen.init.github_setup import setup_commands
+    from cdgen.init.github_setup import first_deploy_steps, setup_commands
     from cdgen.init.scaffold import render_descriptor
     from cdgen.sync import initialize
 
@@ -51,6 +52,7 @@ def finish(detection: Detection, answered: Mapping[str, str], *, force: bool) ->
         report=report,
         notes=(*answers.notes, *report.notes),
         setup=setup_commands(answers),
+        first_deploy=first_deploy_steps(answers),
         line_endings=line_endings_hint(detection.root),
     )
 

@@ -27,7 +27,13 @@ _ENV_ALIASES = {STAGING: {"staging", "stage", "stg"}, PRODUCTION: {"production",
 _ALL_ALIASES = _ENV_ALIASES[STAGING] | _ENV_ALIASES[PRODUCTION]
 # Which rule checks an answer, by the last part of its key.
 _OPTIONAL = frozenset({"image.test", "kubernetes.deployment", "environments.staging.e2e"})
-_RULE_OF_FIELD = {"test": "command", "e2e": "command", "deployment": "name", "path": "smoke-path"}
+_RULE_OF_FIELD = {
+    "test": "command",
+    "e2e": "command",
+    "deployment": "name",
+    "path": "smoke-path",
+    "attest": "yes-no",
+}
 
 
 def schema_default(*where: str) -> Callable[[], Any]:
@@ -47,6 +53,7 @@ class ImageAnswers:
         default_factory=lambda: tuple(schema_defaults("image")["platforms"])
     )
     tag_latest: bool = field(default_factory=schema_default("image", "tag-latest"))
+    attest: bool = field(default_factory=schema_default("image", "attest"))
 
 
 _K8S = ("environments", "[]", "kubernetes")
@@ -143,6 +150,11 @@ def questions(d: Detection) -> list[Question]:
     key = env_key(PRODUCTION, "approval")
     text = "How production deploys are approved (reviewers | manual | none)"
     asked.append(Question(key, text, values[key], "approval"))
+    text = (
+        "Attest build provenance? Needs a public repository or GitHub Enterprise Cloud; "
+        "without, promotions check the image's tag and branch instead (yes | no)"
+    )
+    asked.append(Question("image.attest", text, values["image.attest"], "yes-no"))
     return asked
 
 
@@ -159,6 +171,7 @@ def default_values(d: Detection) -> dict[str, str]:
         or schema_defaults(*_SMOKE)["path"],
         env_key(STAGING, "e2e"): d.node.e2e if d.node and d.node.e2e else "",
         env_key(PRODUCTION, "approval"): INIT_APPROVAL,
+        "image.attest": "yes" if schema_defaults("image")["attest"] else "no",
     }
     for env in (STAGING, PRODUCTION):
         values[env_key(env, "url")] = PLACEHOLDER_URLS[env]
@@ -271,6 +284,7 @@ def build_image(d: Detection, values: Mapping[str, str]) -> ImageAnswers:
         context=d.dockerfile.context if d.dockerfile else ".",
         dockerfile=d.dockerfile.path if d.dockerfile else "Dockerfile",
         test=values["image.test"] or None,
+        attest=values["image.attest"] == "yes",
     )
 
 

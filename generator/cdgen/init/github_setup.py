@@ -78,3 +78,37 @@ def secret_command(environment: EnvironmentAnswers, repository: str | None) -> s
     if repository is not None:
         command += ["--repo", repository]
     return f"{shlex.join(command)} < {shlex.quote(f'kubeconfig-{environment.name}.yaml')}"
+
+
+def first_deploy_steps(answers: InitAnswers) -> list[str]:
+    """What to set up in each cluster before the first deploy (README: "Before the first
+    deploy"), as shell lines: the pipeline sets the image of an existing Deployment and
+    applies no manifest, so the Deployment, pull access and the deploy's Role are the user's."""
+    from cdgen.deploy.rbac import role_manifest
+
+    image = answers.image.repository or "<owner>/<repo>"
+    lines = [
+        "# cdgen's pipeline sets the image of an existing Deployment and applies no manifest.",
+        "# In each environment's namespace, with that cluster's kubeconfig:",
+    ]
+    for environment in answers.environments:
+        k8s = environment.kubernetes
+        ns = shlex.quote(k8s.namespace)
+        lines += [
+            f"# {environment.name}: 1. Deployment {k8s.deployment} exists (with a readiness probe)",
+            f"kubectl get deployment/{k8s.deployment} --namespace {ns}",
+            f"# 2. the cluster can pull {answers.image.registry}/{image}: make the package public,",
+            "#    or give the namespace a pull secret from a token with read:packages:",
+            f"kubectl create secret docker-registry ghcr-pull --namespace {ns} "
+            "--docker-server=ghcr.io --docker-username=YOUR_USER --docker-password=YOUR_TOKEN",
+            f"kubectl patch serviceaccount default --namespace {ns} "
+            '-p \'{"imagePullSecrets": [{"name": "ghcr-pull"}]}\'',
+            "# 3. the kubeconfig's identity may do what the deploy does, and no more:",
+            f"kubectl apply --namespace {ns} -f - <<'ROLE'",
+            *role_manifest(k8s.namespace).splitlines(),
+            "ROLE",
+            f"kubectl create rolebinding cdgen-deploy --role=cdgen-deploy --namespace {ns} "
+            "--serviceaccount=NAMESPACE:ACCOUNT  # or --user=NAME",
+        ]
+    lines.append("# Then check everything: cdgen doctor")
+    return lines

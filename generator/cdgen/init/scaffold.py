@@ -93,11 +93,18 @@ def build_image(image: ImageAnswers) -> CommentedMap:
     platforms.fa.set_flow_style()
     node["platforms"] = platforms
     node["tag-latest"] = image.tag_latest
+    node["attest"] = image.attest
     if image.test is not None:
         node["test"] = image.test
         add_comment(node, "test", "runs inside the built image before it is pushed", 2)
     add_comment(node, "registry", "the only registry supported", 2)
     add_comment(node, "tag-latest", "also push :latest for humans; deploys use the digest", 2)
+    attest = (
+        "provenance: public repositories or GitHub Enterprise Cloud"
+        if image.attest
+        else "no provenance (private repository): promotions check tag and branch"
+    )
+    add_comment(node, "attest", attest, 2)
     if image.repository is None:
         node.yaml_set_comment_before_after_key(
             "context", before="repository: acme/api  # default: this GitHub repository", indent=2
