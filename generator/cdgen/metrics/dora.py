@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from cdgen.metrics.leadtime import CommitSource, lead_times
 from cdgen.metrics.outcomes import Outcome
-from cdgen.metrics.records import CommitRecord, Comparison, History, Window
-
-CHANGED = ("ahead", "diverged")  # identical or behind: a redeploy adds no change
-
-
-class CommitSource(Protocol):
-    def compare(self, base: str, head: str) -> Comparison | None: ...
-
-    def commit(self, sha: str) -> CommitRecord: ...
+from cdgen.metrics.records import History, Window
 
 
 @dataclass(frozen=True)
@@ -121,55 +114,6 @@ def compute_metrics(
 
 def _chronological(outcome: Outcome) -> tuple[Any, int]:
     return outcome.time, outcome.deployment_id
-
-
-def lead_times(
-    successes: list[Outcome], window: Window, complete: bool, source: CommitSource
-) -> list[float]:
-    """Per commit: the time of the first successful deployment that contains it, minus the
-    commit's committer date, for those deployments inside the window."""
-    counted: set[str] = set()
-    seconds: list[float] = []
-    for index, deployment in enumerate(successes):
-        if deployment.time not in window:
-            continue
-        earlier = successes[:index]
-        if earlier:
-            changes = changed_commits(source, earlier[-1].sha, deployment.sha)
-        elif complete:  # the first deployment ever recorded: just its own commit
-            changes = [source.commit(deployment.sha)]
-        else:  # unreachable: reading stops only after a success before the window
-            changes = []
-        for commit in new_commits(changes, counted, {o.sha for o in earlier}):
-            counted.add(commit.sha)
-            seconds.append((deployment.time - commit.committed_at).total_seconds())
-    return seconds
-
-
-def changed_commits(source: CommitSource, base: str, head: str) -> list[CommitRecord]:
-    if base == head:  # identical: no need to ask
-        return []
-    comparison = source.compare(base, head)
-    if comparison is None:  # no common history: counted like a first deployment
-        return [source.commit(head)]
-    return comparison.commits if comparison.status in CHANGED else []
-
-
-def new_commits(
-    changes: list[CommitRecord], counted: set[str], shipped_heads: Iterable[str]
-) -> list[CommitRecord]:
-    """The commits not yet shipped: not counted before, and neither an earlier successful
-    deployment's commit nor (within ``changes``) one of its ancestors. A redeploy of an older
-    image followed by a newer one thus counts the commits in between only once."""
-    listed = {commit.sha: commit for commit in changes}
-    shipped: set[str] = set()
-    stack = [sha for sha in shipped_heads if sha in listed]
-    while stack:
-        sha = stack.pop()
-        if sha not in shipped:
-            shipped.add(sha)
-            stack.extend(parent for parent in listed[sha].parents if parent in listed)
-    return [c for c in changes if c.sha not in counted and c.sha not in shipped]
 
 
 def recovery_times(

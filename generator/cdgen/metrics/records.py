@@ -94,9 +94,15 @@ class GitHubCommits:
     def __init__(self, client: GitHubClient, repo: str) -> None:
         self.client = client
         self.repo = repo
+        self._compared: dict[tuple[str, str], Comparison | None] = {}
 
     def compare(self, base: str, head: str) -> Comparison | None:
         """None when the two commits share no history (GitHub answers 404)."""
+        if (base, head) not in self._compared:
+            self._compared[base, head] = self._compare(base, head)
+        return self._compared[base, head]
+
+    def _compare(self, base: str, head: str) -> Comparison | None:
         path = f"/repos/{self.repo}/compare/{base}...{head}"
         where = self.client.api_url + path
         commits: list[CommitRecord] = []
