@@ -136,7 +136,9 @@ def start_double(tmp: Path, history: History) -> tuple[subprocess.Popen[bytes], 
     seed, port_file, record = tmp / "seed.json", tmp / "port", tmp / "requests.jsonl"
     seed.write_text(json.dumps(history.seed), encoding="utf-8")
     command = [sys.executable, str(DOUBLE), "--seed", str(seed), "--port-file", str(port_file)]
-    server = subprocess.Popen([*command, "--token", TOKEN, "--record", str(record)])
+    # A run makes about a thousand requests: lift the double's hourly quota (5,000).
+    quota = ["--quota", str(10**9)]
+    server = subprocess.Popen([*command, "--token", TOKEN, "--record", str(record), *quota])
     deadline = time.monotonic() + 30
     while not port_file.exists() or not port_file.read_text(encoding="utf-8").strip():
         if server.poll() is not None or time.monotonic() > deadline:

@@ -122,6 +122,18 @@ def test_gh_token_comes_before_github_token(monkeypatch: pytest.MonkeyPatch) -> 
     assert find_token("https://api.github.com", empty_first) == Token("ghs_second", "GITHUB_TOKEN")
 
 
+@pytest.mark.parametrize("token", ["ghp_a\nX-Evil: 1", "ghp_a b", "ghp_é"])
+def test_a_token_that_could_break_its_header_is_refused(
+    token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CdgenError, match="the token from GH_TOKEN is not printable ASCII"):
+        find_token("https://api.github.com", {"GH_TOKEN": token})
+    fake_gh(tmp_path / "bin", f"printf '%s\\n' '{token}'")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(CdgenError, match="from `gh auth token` is not printable ASCII"):
+        find_token("https://api.github.com", {})
+
+
 def test_then_gh_auth_token_for_the_api_host(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.error
@@ -28,6 +29,7 @@ MAX_BODY = 32 << 20  # a page of 100 compared commits is well under 1 MiB
 MAX_PAGES = 10_000  # a Link chain longer than this is a server going round in circles
 RETRIES = 2  # more attempts after a 5xx answer or a dropped connection
 USER_AGENT = f"cdgen/{__version__}"
+PRINTABLE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def find_token(api_url: str, environ: Mapping[str, str] | None = None) -> Token:
     for name in ("GH_TOKEN", "GITHUB_TOKEN"):
         value = environ.get(name, "").strip()
         if value:
-            return Token(value, name)
+            return _checked(Token(value, name))
     host = urlsplit(api_url).hostname or ""
     command = ["gh", "auth", "token"]
     if host not in ("api.github.com", "github.com"):
@@ -59,12 +61,19 @@ def find_token(api_url: str, environ: Mapping[str, str] | None = None) -> Token:
     except (OSError, subprocess.SubprocessError):
         done = None
     value = done.stdout.strip() if done and done.returncode == 0 else ""
-    if value and len(value.split()) == 1:
-        return Token(value, "`gh auth token`")
+    if value:
+        return _checked(Token(value, "`gh auth token`"))
     raise CdgenError(
         "no GitHub token: set GH_TOKEN (or GITHUB_TOKEN) to a token that can read the "
         "repository's deployments, or log in with `gh auth login`"
     )
+
+
+def _checked(token: Token) -> Token:
+    # The token becomes a header: a space or a newline could smuggle in another one.
+    if not PRINTABLE.fullmatch(token.value):
+        raise CdgenError(f"the token from {token.source} is not printable ASCII: check it")
+    return token
 
 
 class GitHubClient:
