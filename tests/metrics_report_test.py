@@ -128,9 +128,10 @@ def test_table_shows_each_figure_with_its_level() -> None:
         "DORA metrics for acme/api, environment production",
         "2026-09-01 to 2026-09-30 (30 days, UTC)",
     ]
+    assert lines[3].split() == ["metric", "value", "DORA", "level"]
     rows = {line.split("  ")[0]: line.split() for line in lines[4:8]}
     assert rows["Deployment frequency"][-1] == "high"  # 0.33 a day: more than once a week
-    assert "0.33 a day: 10 deployments on 8 days" in lines[4]
+    assert "0.33 a day: 10 successful on 8 days" in lines[4]
     assert "median 1h 45m, p90 1d 2h over 4 commits" in lines[5]
     assert rows["Lead time for changes"][-1] == "elite"
     assert "16.7%: 2 of 12 deployments failed" in lines[6]
@@ -163,7 +164,7 @@ def test_markdown_is_a_table_for_the_job_summary() -> None:
         "",
         "| Metric | Value | DORA level |",
         "| --- | --- | --- |",
-        "| Deployment frequency | 0.33 a day: 10 deployments on 8 days | High |",
+        "| Deployment frequency | 0.33 a day: 10 successful on 8 days | High |",
         "| Lead time for changes | median 1h 45m, p90 1d 2h over 4 commits | Elite |",
         "| Change failure rate | 16.7%: 2 of 12 deployments failed | Low |",
         "| Failed deployment recovery time | median 30m: 2 recovered, 0 unrecovered | Elite |",

@@ -38,7 +38,7 @@ def rows(metrics: Metrics) -> list[Row]:
     return [
         Row(
             "Deployment frequency",
-            f"{metrics.per_day:.2f} a day: {_count(metrics.successful, 'deployment')} "
+            f"{metrics.per_day:.2f} a day: {metrics.successful} successful "
             f"on {_count(metrics.deploy_days, 'day')}",
             bands.frequency_level(metrics.per_day),
         ),
@@ -63,7 +63,7 @@ def rows(metrics: Metrics) -> list[Row]:
 
 
 def render_table(metrics: Metrics) -> str:
-    header = Row("", "", None)
+    header = Row("metric", "value", None)
     table = [header, *rows(metrics)]
     width_metric = max(len(row.metric) for row in table)
     width_value = max(len(row.value) for row in table)
