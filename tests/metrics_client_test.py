@@ -21,9 +21,10 @@ from support.http_json import TOKEN
 from cdgen.errors import CdgenError
 from cdgen.metrics import client as client_module
 from cdgen.metrics import measure
+from cdgen.metrics import records as records_module
 from cdgen.metrics.client import GitHubClient, Token, find_token, next_link
 from cdgen.metrics.query import Query
-from cdgen.metrics.records import Window
+from cdgen.metrics.records import GitHubCommits, Window
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -265,6 +266,53 @@ def test_malformed_answers_are_reported_not_trusted(body: bytes, complaint: str)
         measure_with(client_for(liar.url))
     assert "/repos/acme/api/deployments" in str(raised.value)
     assert complaint in str(raised.value)
+
+
+def test_a_deployment_repeated_by_shifting_pages_counts_once() -> None:
+    """A deployment made while the pages are read pushes the last one of page 1 onto
+    page 2: GitHub then lists it twice."""
+
+    def deployment(ident: int) -> dict[str, object]:
+        return {"id": ident, "sha": "a" * 40, "created_at": f"2026-09-0{ident}T00:00:00Z"}
+
+    def statuses(ident: int) -> list[dict[str, object]]:
+        return [
+            {"id": 2 * ident, "state": "failure", "created_at": f"2026-09-0{ident}T00:05:00Z"},
+            {
+                "id": 2 * ident - 1,
+                "state": "in_progress",
+                "created_at": f"2026-09-0{ident}T00:00:00Z",
+            },
+        ]
+
+    def shifting(path: str) -> Answer:
+        if "/statuses" in path:
+            return ok(statuses(int(path.split("/")[-2])))
+        if "page=2" in path:
+            return ok([deployment(2), deployment(1)])
+        return ok(
+            [deployment(3), deployment(2)], {"Link": f'<{liar.url}{path}&page=2>; rel="next"'}
+        )
+
+    with Liar(shifting) as liar:
+        figures = measure_with(client_for(liar.url))
+    assert figures["deployments"] == {"total": 3, "successful": 0, "failed": 3}
+    assert sum("/deployments/2/statuses" in seen.path for seen in liar.seen) == 1
+
+
+def test_a_comparison_that_never_ends_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(records_module, "MAX_PAGES", 3)
+    commit = {
+        "sha": "b" * 40,
+        "parents": [],
+        "commit": {"committer": {"date": "2026-09-01T00:00:00Z"}},
+    }
+    endless = {"status": "ahead", "total_commits": 10**9, "commits": [commit]}
+    with Liar(lambda path: ok(endless)) as liar:
+        commits = GitHubCommits(client_for(liar.url), REPO)
+        with pytest.raises(CdgenError, match="the pages of the comparison never end"):
+            commits.compare("a" * 40, "b" * 40)
+    assert len(liar.seen) == 3
 
 
 def test_pages_that_never_end_are_refused() -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from cdgen.errors import CdgenError
-from cdgen.metrics.client import GitHubClient, NotFound
+from cdgen.metrics.client import MAX_PAGES, GitHubClient, NotFound
 from cdgen.metrics.outcomes import Outcome, StatusRecord, classify
 
 PER_PAGE = "100"
@@ -66,10 +66,13 @@ class Comparison:
 def read_history(client: GitHubClient, repo: str, environment: str, window: Window) -> History:
     outcomes: list[Outcome] = []
     path = f"/repos/{repo}/deployments"
+    seen: set[int] = set()
     for item in client.paginate(path, {"environment": environment, "per_page": PER_PAGE}):
         ident, sha, created = _deployment(item, client.api_url + path)
-        if created >= window.end:
+        # A deployment made while paging shifts the pages: the next one repeats an item.
+        if created >= window.end or ident in seen:
             continue
+        seen.add(ident)
         outcome = classify(ident, sha, read_statuses(client, repo, ident))
         if outcome is None:
             continue
@@ -105,9 +108,8 @@ class GitHubCommits:
     def _compare(self, base: str, head: str) -> Comparison | None:
         path = f"/repos/{self.repo}/compare/{base}...{head}"
         where = self.client.api_url + path
-        commits: list[CommitRecord] = []
-        page = 1
-        while True:
+        commits: dict[str, CommitRecord] = {}
+        for page in range(1, MAX_PAGES + 1):
             try:
                 reply = self.client.get(path, {"per_page": PER_PAGE, "page": str(page)})
             except NotFound:
@@ -118,12 +120,12 @@ class GitHubCommits:
             listed = body.get("commits")
             if not isinstance(listed, list):
                 raise _unexpected(where, "commits")
-            commits.extend(_commit(item, where) for item in listed)
-            total = _int(body, "total_commits", where)
-            # Paged compare lists up to 100 commits a page, oldest first.
-            if not listed or len(commits) >= total:
-                return Comparison(_str(body, "status", where), commits)
-            page += 1
+            for item in listed:  # oldest first, up to 100 a page
+                commit = _commit(item, where)
+                commits.setdefault(commit.sha, commit)
+            if not listed or len(commits) >= _int(body, "total_commits", where):
+                return Comparison(_str(body, "status", where), list(commits.values()))
+        raise CdgenError(f"{where}: the pages of the comparison never end")
 
     def commit(self, sha: str) -> CommitRecord:
         path = f"/repos/{self.repo}/commits/{sha}"
