@@ -4,8 +4,11 @@ retries, time limits, and servers that lie (a local stand-in for a misbehaving G
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -215,6 +218,50 @@ def test_an_unreachable_api_is_reported(api: GitHubApi) -> None:
     api.stop()
     with pytest.raises(CdgenError, match=f"cannot reach {url}"):
         measure_with(client_for(url))
+
+
+@contextmanager
+def dribbling_server(seconds_per_byte: float) -> Iterator[str]:
+    """Answers at once, then sends its body a byte at a time: every read succeeds, the
+    whole answer never comes in time."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                body = b"[" + b" " * 200 + b"]"
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n"
+                try:
+                    connection.sendall(head.encode())
+                    for byte in body:
+                        if stop.wait(seconds_per_byte):
+                            return
+                        connection.sendall(bytes([byte]))
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_an_answer_dribbling_in_is_cut_off_at_the_time_limit() -> None:
+    with dribbling_server(seconds_per_byte=0.05) as url:
+        started = time.monotonic()
+        with pytest.raises(CdgenError, match=r"no answer within 0.3 s \(tried 3 times\)"):
+            client_for(url, timeout=0.3).get("/repos/acme/api/deployments")
+    assert time.monotonic() - started < 3  # the whole body would take 10 s a try
 
 
 # --- servers that lie -----------------------------------------------------------------------

@@ -211,12 +211,14 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def _read(response: Any, deadline: float, url: str) -> bytes:
+    """The whole body by the deadline: read1 returns what has arrived, where read would wait
+    for all it asked for, however slowly it trickles in."""
     chunks: list[bytes] = []
     size = 0
     while True:
         if time.monotonic() > deadline:
             raise TimeoutError
-        chunk = response.read(1 << 16)
+        chunk = response.read1(1 << 16)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
