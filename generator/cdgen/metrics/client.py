@@ -159,8 +159,9 @@ class GitHubClient:
             return _Retryable(f"{url}: GitHub answered {status} {message}".rstrip())
         if status == 401:
             return CdgenError(
-                f"GitHub refused the token from {self.token.source} (401 {message}): "
-                "set GH_TOKEN to a valid token that can read the repository's deployments"
+                f"GitHub refused the token from {self.token.source} (401 {message}): set "
+                "GH_TOKEN to a valid token that can read the repository's deployments, or "
+                "log in again with `gh auth login`"
             )
         if status == 429 or (status == 403 and _rate_limited(headers, message)):
             return CdgenError(_rate_limit_message(headers, message))
