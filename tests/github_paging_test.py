@@ -212,6 +212,17 @@ def test_get_a_commit(api: GitHubApi, state: GitHubState) -> None:
     )
 
 
+def test_a_rebased_commit_keeps_its_author_date(api: GitHubApi, state: GitHubState) -> None:
+    sha = state.add_commit(
+        REPO, "2024-02-01T12:00:00Z", message="rebased", author_date="2024-01-20T08:00:00Z"
+    )
+    for path in (f"commits/{sha}", f"compare/{sha}...{sha}"):
+        body = request(f"{api.url}/repos/{REPO}/{path}").body
+        commit = body if path.startswith("commits") else body["base_commit"]
+        assert commit["commit"]["author"]["date"] == "2024-01-20T08:00:00Z"
+        assert commit["commit"]["committer"]["date"] == "2024-02-01T12:00:00Z"
+
+
 def test_seeding_refuses_unknown_parents_and_bad_shas(state: GitHubState) -> None:
     with pytest.raises(ValueError, match="unknown parent"):
         state.add_commit(REPO, "2024-01-01T00:00:00Z", ["e" * 40])

@@ -217,6 +217,47 @@ def doctor(
 
 
 @app.command()
+def metrics(
+    *,
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", help="OWNER/NAME. Default: the git remote's.", show_default=False),
+    ] = None,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            "--environment",
+            help="Default: cdgen.yml's last environment, else production.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="First day, YYYY-MM-DD. Default: 30 days before --until."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Day after the last, YYYY-MM-DD (UTC). Default: today."),
+    ] = None,
+    form: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="Default: https://api.github.com; https://HOST/api/v3 for Enterprise Server.",
+            show_default=False,
+        ),
+    ] = None,
+) -> int:
+    """DORA's four keys from the repository's GitHub deployment records."""
+    from cdgen.metrics import Options, metrics_report
+
+    options = Options(repo, environment, since, until, form, api_url)
+    typer.echo(metrics_report(options, Path.cwd()), nl=False)
+    return 0
+
+
+@app.command()
 def schema() -> int:
     """Print the descriptor's JSON schema."""
     from cdgen.resources import read_schema_text

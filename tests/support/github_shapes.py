@@ -121,7 +121,8 @@ def commit_json(urls: Urls, repo: Repo, commit: Commit, detail: bool = False) ->
     api = urls.repo(repo)
     web = f"{urls.web}/{repo.full_name}"
     tree = hashlib.sha1(f"tree {commit.sha}".encode(), usedforsecurity=False).hexdigest()
-    person = {"name": commit.author, "email": commit.email, "date": commit.date}
+    author = {"name": commit.author, "email": commit.email, "date": commit.author_date}
+    committer = {"name": commit.author, "email": commit.email, "date": commit.date}
     shape: dict[str, Any] = {
         "url": f"{api}/commits/{commit.sha}",
         "sha": commit.sha,
@@ -130,8 +131,8 @@ def commit_json(urls: Urls, repo: Repo, commit: Commit, detail: bool = False) ->
         "comments_url": f"{api}/commits/{commit.sha}/comments",
         "commit": {
             "url": f"{api}/git/commits/{commit.sha}",
-            "author": dict(person),
-            "committer": dict(person),
+            "author": author,
+            "committer": committer,
             "message": commit.message,
             "tree": {"url": f"{api}/git/trees/{tree}", "sha": tree},
             "comment_count": 0,

@@ -72,10 +72,15 @@ class TickingClock:
 class Commit:
     sha: str
     parents: list[str]
-    date: str  # committer and author date, ISO 8601 UTC
+    date: str  # committer date, ISO 8601 UTC
     message: str
     author: str = "Mona Lisa"
     email: str = "mona@example.com"
+    authored: str | None = None  # author date when it differs (a rebase, a cherry-pick)
+
+    @property
+    def author_date(self) -> str:
+        return self.authored or self.date
 
 
 @dataclass
@@ -177,8 +182,10 @@ class GitHubState:
         sha: str | None = None,
         message: str = "",
         branch: str | None = None,
+        author_date: str | None = None,
     ) -> str:
-        """Add a commit (its parents must exist); ``branch`` then points at it."""
+        """Add a commit (its parents must exist); ``branch`` then points at it. ``date`` is
+        the committer date; the author date is the same unless ``author_date`` is given."""
         repo = self.add_repo(full_name)
         parents = list(parents)
         with self.lock:
@@ -190,7 +197,11 @@ class GitHubState:
             if not FULL_SHA.fullmatch(sha):
                 raise ValueError(f"a commit SHA is 40 lowercase hex digits: {sha!r}")
             repo.commits[sha] = Commit(
-                sha, parents, self.timestamp(date), message or f"Commit {sha[:7]}"
+                sha,
+                parents,
+                self.timestamp(date),
+                message or f"Commit {sha[:7]}",
+                authored=self.timestamp(author_date) if author_date else None,
             )
             if branch:
                 repo.branches[branch] = sha
