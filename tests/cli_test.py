@@ -77,7 +77,7 @@ def test_generate_then_up_to_date(repo: Path, capsys: pytest.CaptureFixture[str]
     assert main(["generate"]) == 0
     out = capsys.readouterr().out
     assert "created .github/workflows/cd.yml\n" in out
-    assert out.endswith("cdgen: 5 files generated from cdgen.yml\n")
+    assert out.endswith("cdgen: 6 files generated from cdgen.yml\n")
     assert main(["generate"]) == 0
     assert capsys.readouterr().out == "cdgen: generated files are up to date with cdgen.yml\n"
     assert main(["check"]) == 0

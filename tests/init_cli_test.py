@@ -24,6 +24,7 @@ EXPECTED = [
     ".github/workflows/cd.yml",
     ".github/workflows/cdgen.yml",
     ".github/workflows/ci.yml",
+    ".github/workflows/metrics.yml",
     ".github/workflows/rollback.yml",
 ]
 

@@ -45,7 +45,7 @@ def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 def test_actionlint_with_shellcheck(rendered: dict[str, Path]) -> None:
     files = _workflows(rendered)
-    assert len(files) == 4 * (len(SCENARIOS) + 1)
+    assert len(files) == 5 * (len(SCENARIOS) + 1)
     result = _run(
         [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, files)]
     )

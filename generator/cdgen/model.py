@@ -150,6 +150,7 @@ class Pipeline:
     action: Action
     generator: Generator
     unmanaged: frozenset[str] = frozenset()
+    metrics: bool = True
 
     @property
     def manual_environments(self) -> tuple[Environment, ...]:
@@ -170,6 +171,7 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
         action=action,
         generator=Generator(action.repository, stamp),
         unmanaged=frozenset(str(p) for p in data.get("unmanaged") or ()),
+        metrics=bool(data.get("metrics", schema_defaults()["metrics"])),
     )
 
 

@@ -20,6 +20,7 @@ OUTPUTS: dict[str, str] = {
     ".github/workflows/cd.yml": "cd.yml.j2",
     ".github/workflows/cdgen.yml": "cdgen.yml.j2",
     ".github/workflows/ci.yml": "ci.yml.j2",
+    ".github/workflows/metrics.yml": "metrics.yml.j2",
     ".github/workflows/rollback.yml": "rollback.yml.j2",
 }
 
@@ -54,7 +55,7 @@ def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
     return {
         path: env.get_template(name).render(context)
         for path, name in sorted(OUTPUTS.items())
-        if path not in pipeline.unmanaged
+        if path not in pipeline.unmanaged and (pipeline.metrics or name != "metrics.yml.j2")
     }
 
 
