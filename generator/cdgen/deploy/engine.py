@@ -116,18 +116,20 @@ class Engine(Recovery):
         return self.outcome
 
     def _finish(self) -> None:
-        """Close the record and free the lock. The run's result stands whatever happens here:
-        a record not written is a warning, and a lock not freed expires on its own."""
+        """Close the record, then free the lock. The run's result stands whatever happens here:
+        a record not written is a warning, and a lock not freed expires on its own (release
+        never raises, and says when)."""
+        urgent = bool(self.outcome.signal)
         try:
             self._close_record()
-            self.lock.release(urgent=bool(self.outcome.signal))
         except (Cancelled, KeyboardInterrupt, Exception) as error:
+            urgent = urgent or not isinstance(error, Exception)
             with contextlib.suppress(Exception):
                 self.console.warning(
-                    f"stopped while closing the deployment record or freeing the deploy lock "
-                    f"({describe(error)}); the lock expires on its own",
-                    "Bookkeeping",
+                    f"stopped while closing the deployment record ({describe(error)})",
+                    "Deployment record",
                 )
+        self.lock.release(urgent=urgent)
 
     def _deploy(self) -> None:
         for step in self.steps:
