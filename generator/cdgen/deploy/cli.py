@@ -207,7 +207,7 @@ def _records(options: Options, console: Console, environ: Mapping[str, str]) -> 
         token=recording.token,
         environment=options.environment,
         environment_url=recording.environment_url,
-        commit=recording.commit or "0" * 40,  # closing a record names no commit
+        commit=recording.commit,  # mode record: closing a record names no commit
     )
     return Records(target, lambda text: console.warning(text, "Deployment record"))
 

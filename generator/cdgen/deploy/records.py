@@ -100,7 +100,7 @@ class Records:
         if state not in FINAL_STATES:
             self._warning(f"deployment record {deployment_id}: {state!r} is not a final state")
             return False
-        problem = self.target.problem()
+        problem = self.target.problem(closing=True)
         if problem:
             self._warning(f"deployment record {deployment_id} not updated: {problem}")
             return False
