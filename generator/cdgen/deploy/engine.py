@@ -191,14 +191,14 @@ class Engine(Recovery):
             phase.ok = live == wanted
             phase.detail = f"{live} is live"
         if not phase.ok:
-            return self._stop_unchanged(f"{live} is live, not {wanted}", live)
+            return self._stop_unchanged(f"{live} is live, not {wanted}", live, "Not verified")
         return True
 
-    def _stop_unchanged(self, reason: str, live: str) -> bool:
+    def _stop_unchanged(self, reason: str, live: str, title: str = "Deploy failed") -> bool:
         """End the run with nothing changed: ``live`` is the image still running."""
         self.outcome.reason = reason
         self.outcome.deployed_image = live
-        self.console.error(f"{reason}; nothing was changed")
+        self.console.error(f"{reason}; nothing was changed", title)
         return False
 
     def _read_kubeconfig(self) -> bool:
@@ -319,10 +319,11 @@ class Engine(Recovery):
                 attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
             phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
         if not phase.ok:
-            self.outcome.reason = (
-                f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
-            )
-            self.console.error(f"{self.outcome.reason}; rolling back", "Smoke test failed")
+            reason = f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
+            if options.mode == "verify":  # it only looks: nothing to roll back
+                return self._stop_unchanged(reason, self.outcome.previous_image, "Not verified")
+            self.outcome.reason = reason
+            self.console.error(f"{reason}; rolling back", "Smoke test failed")
         return phase.ok
 
     def _record_attempt(self, attempt: SmokeAttempt) -> None:
