@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.github_api import GitHubApi
+from support.github_state import GitHubState
 from support.sandbox import SandboxDir, default_state, write_sandbox
 from support.smoke_server import SmokeServer, start_server
 
@@ -28,6 +30,8 @@ RUN_ENV = {
     "GITHUB_RUN_ATTEMPT": "1",
 }
 RUN_URL = "https://github.com/acme/api/actions/runs/42/attempts/1"
+REPO = "acme/api"  # GITHUB_REPOSITORY above, in the GitHub API double
+TOKEN = "ghs_test_token"
 
 
 @dataclass
@@ -170,3 +174,20 @@ def deploy(tmp_path: Path, server: SmokeServer) -> Deploy:
         return Run(code, stream.getvalue(), outputs, summary_file.read_text(encoding="utf-8"))
 
     return invoke
+
+
+@pytest.fixture
+def state() -> GitHubState:
+    """The GitHub API double's data: acme/api with three commits."""
+    seeded = GitHubState()
+    seeded.add_history(REPO, 3)
+    return seeded
+
+
+@pytest.fixture
+def api(state: GitHubState, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubApi]:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):  # urllib would use them
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    with GitHubApi(state, tokens=[TOKEN]) as server:
+        yield server
