@@ -23,10 +23,10 @@ from cdgen.deploy.options import InvalidInputsError, parse_options
 from cdgen.descriptor import parse_descriptor
 from cdgen.errors import DescriptorError
 from cdgen.model import build_pipeline
-from cdgen.stamp import build_stamp
 from cdgen.render import render_pipeline
 from cdgen.resources import load_schema
 from cdgen.rules import matches
+from cdgen.stamp import build_stamp
 from cdgen.validate import validate_document
 
 # The deploy step's inputs that are GitHub expressions, as the run would fill them in.
