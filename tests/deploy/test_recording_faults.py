@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,9 +18,14 @@ from support.github_state import GitHubState
 from support.sandbox import image
 from support.smoke_server import SmokeServer
 
-from .conftest import NAMESPACE, ROOT, TOKEN, Deploy, Sandbox, parse_outputs
+from cdgen.deploy.cancel import SignalGuard
+from cdgen.deploy.records import Records
+from cdgen.deploy.records_http import Reply, TransportFailure, send_request
+from cdgen.deploy.records_target import RecordTarget
+
+from .conftest import NAMESPACE, REPO, ROOT, RUN_URL, TOKEN, Deploy, Sandbox, parse_outputs
 from .inprocess import run_engine
-from .test_recording import client, only_record, recorded, states
+from .test_recording import URL, Waits, client, head, only_record, recorded, states
 
 Fault = Callable[[GitHubApi], None]
 
@@ -180,3 +186,35 @@ def test_a_cancelled_deploy_closes_its_record_within_seconds(
         description = f"cancelled after {image('never-ready')} was set; rollback issued"
         assert made.statuses[-1].description == description
     assert sandbox.lock() is None
+
+
+def test_a_cancellation_while_the_record_opens_still_closes_it(
+    sandbox: Sandbox, server: SmokeServer, api: GitHubApi, state: GitHubState
+) -> None:
+    """GitHub made the record; the cancellation came while its first status was on the way:
+    the record is closed anyway, saying that nothing was changed."""
+    cancelled: list[bool] = []
+
+    def send(request: urllib.request.Request, timeout: float) -> Reply | TransportFailure:
+        if request.full_url.endswith("/statuses") and not cancelled:
+            cancelled.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1.0)  # the engine is cancelled while this request is under way
+            return TransportFailure("connection", "never sent")
+        return send_request(request, timeout)
+
+    target = RecordTarget(api.url, REPO, TOKEN, NAMESPACE, URL, head(state), RUN_URL)
+    guard = SignalGuard().install()
+    try:
+        run = run_engine(
+            server, records=Records(target, send=send, sleep=Waits()), image=image("v2")
+        )
+    finally:
+        guard.restore()
+    assert (run.outcome.signal, run.code) == (signal.SIGTERM, 143), run.log
+    made = only_record(state)
+    assert run.outcome.deployment_id == made.id
+    assert states(made) == ["failure"]
+    expected = f"cancelled before {image('v2')} was set; nothing was changed"
+    assert made.statuses[-1].description == expected
+    assert sandbox.mutating_calls() == [] and sandbox.lock() is None

@@ -172,16 +172,21 @@ class Engine(Recovery):
 
     def _close_record(self) -> None:
         """Give the record its final state, or leave it open for the tests that follow."""
-        ident, outcome = self.outcome.deployment_id, self.outcome
-        if self.records is None or ident is None:
+        outcome, records = self.outcome, self.records
+        if records is None:
+            return
+        if outcome.deployment_id is None:  # an opening cut short after GitHub made the record
+            outcome.deployment_id = records.opened
+        ident = outcome.deployment_id
+        if ident is None:
             return
         if self.options.recording.keep_open and outcome.result == SUCCESS[outcome.mode]:
             outcome.record = f"deployment {ident}: in progress until the end-to-end tests end"
             return
-        state, description = closing(outcome)
+        state, description = closing(outcome, changed=self.changed is not False)
         if outcome.signal:
-            self.records.budget = 3.0  # the runner kills a cancelled job a few seconds later
-        closed = self.records.close(ident, state, description)
+            records.budget = 3.0  # the runner kills a cancelled job a few seconds later
+        closed = records.close(ident, state, description)
         outcome.record = f"deployment {ident}: {state}" + ("" if closed else " (not written)")
 
     def _is_live(self) -> bool:

@@ -78,11 +78,14 @@ def _parse_closing(raw: dict[str, str], recording: Recording, problems: list[str
     )
 
 
-def closing(outcome: Outcome) -> tuple[str, str]:
-    """The final state and description of a run's record, from how the run ended."""
+def closing(outcome: Outcome, *, changed: bool = True) -> tuple[str, str]:
+    """The final state and description of a run's record, from how the run ended;
+    ``changed``: set image may have run."""
     image = outcome.image
     if outcome.degraded:
         return "error", f"{image} not rolled back cleanly: {outcome.note or outcome.reason}"
+    if outcome.signal and not changed:
+        return "failure", f"cancelled before {image} was set; nothing was changed"
     if outcome.signal:
         return "failure", f"cancelled after {image} was set; rollback issued"
     live = DEPLOYED if outcome.mode == "deploy" else ROLLED_BACK
