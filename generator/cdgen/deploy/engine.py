@@ -7,29 +7,27 @@ ends in the undo path, or in the loud degraded report when the undo cannot be do
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from cdgen.deploy.bookkeeping import Bookkeeping
 from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
 from cdgen.deploy.kubeconfig import mask_words, secret_values
 from cdgen.deploy.kubectl import Kubectl, KubectlError, Target
-from cdgen.deploy.lock import DeploymentLock, LockTimeout
+from cdgen.deploy.lock import DeploymentLock
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
 from cdgen.deploy.preflight import FAIL, Where, check_deployment
-from cdgen.deploy.recording import closing
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import Recovery, describe
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
 
 Step = Callable[[], bool]
 
 
-class Engine(Recovery):
+class Engine(Bookkeeping):
     def __init__(
         self,
         options: Options,
@@ -115,22 +113,6 @@ class Engine(Recovery):
             self._finish()
         return self.outcome
 
-    def _finish(self) -> None:
-        """Close the record, then free the lock. The run's result stands whatever happens here:
-        a record not written is a warning, and a lock not freed expires on its own (release
-        never raises, and says when)."""
-        urgent = bool(self.outcome.signal)
-        try:
-            self._close_record()
-        except (Cancelled, KeyboardInterrupt, Exception) as error:
-            urgent = urgent or not isinstance(error, Exception)
-            with contextlib.suppress(Exception):
-                self.console.warning(
-                    f"stopped while closing the deployment record ({describe(error)})",
-                    "Deployment record",
-                )
-        self.lock.release(urgent=urgent)
-
     def _deploy(self) -> None:
         for step in self.steps:
             if not step():
@@ -143,52 +125,6 @@ class Engine(Recovery):
         title = {"deploy": "Deployed", "rollback": "Rolled back"}.get(options.mode, "Verified")
         self.console.notice(f"{options.image} is live in {options.environment}", title)
 
-    def _take_lock(self) -> bool:
-        """Wait for any other cdgen deploy or rollback of this Deployment to end."""
-        with self._phase("Take the deploy lock") as phase:
-            try:
-                self.lock.acquire()
-            except (KubectlError, LockTimeout) as error:
-                if isinstance(error, KubectlError):
-                    self._show(error.result)
-                phase.detail = str(error)
-                return self._stop_unchanged(str(error), self.outcome.previous_image)
-            phase.ok, phase.detail = True, "held until the run ends"
-        return True
-
-    def _open_record(self) -> bool:
-        """The GitHub deployment record, opened just before anything changes."""
-        if self.records is None:
-            return True
-        with self._phase("Open the deployment record") as phase:
-            verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
-            self.outcome.deployment_id = self.records.open(
-                self.options.image, f"cdgen {verb} {self.options.image}"
-            )
-            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
-            found = self.outcome.deployment_id
-            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
-        return True
-
-    def _close_record(self) -> None:
-        """Give the record its final state, or leave it open for the tests that follow."""
-        outcome, records = self.outcome, self.records
-        if records is None:
-            return
-        if outcome.deployment_id is None:  # an opening cut short after GitHub made the record
-            outcome.deployment_id = records.opened
-        ident = outcome.deployment_id
-        if ident is None:
-            return
-        if self.options.recording.keep_open and outcome.result == SUCCESS[outcome.mode]:
-            outcome.record = f"deployment {ident}: in progress until the end-to-end tests end"
-            return
-        state, description = closing(outcome, changed=self.changed is not False)
-        if outcome.signal:
-            records.budget = 3.0  # the runner kills a cancelled job a few seconds later
-        closed = records.close(ident, state, description)
-        outcome.record = f"deployment {ident}: {state}" + ("" if closed else " (not written)")
-
     def _is_live(self) -> bool:
         """mode verify: the image given is the one the container runs."""
         live, wanted = self.outcome.previous_image, self.options.image
@@ -198,13 +134,6 @@ class Engine(Recovery):
         if not phase.ok:
             return self._stop_unchanged(f"{live} is live, not {wanted}", live, "Not verified")
         return True
-
-    def _stop_unchanged(self, reason: str, live: str, title: str = "Deploy failed") -> bool:
-        """End the run with nothing changed: ``live`` is the image still running."""
-        self.outcome.reason = reason
-        self.outcome.deployed_image = live
-        self.console.error(f"{reason}; nothing was changed", title)
-        return False
 
     def _read_kubeconfig(self) -> bool:
         """Mask the secrets of a kubeconfig given as content before kubectl can echo them."""
