@@ -107,7 +107,7 @@ def test_a_lock_held_past_lock_wait_stops_the_deploy_with_nothing_changed(
     before = workload(sandbox.deployment())
     started = time.monotonic()
     result = deploy("--image", image("v2"), "--lock-wait", "2s")
-    assert 2 <= time.monotonic() - started < 4
+    assert 2 <= time.monotonic() - started < 8  # waited lock-wait, then gave up
     assert result.code == 1
     assert result.outputs == {
         "result": "failed",

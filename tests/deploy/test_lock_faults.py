@@ -90,7 +90,7 @@ def test_kubectl_hanging_on_the_lock_write_stops_the_deploy(
 
     started = time.monotonic()
     run = run_engine(server, hook=short, image=image("v2"))
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 8  # cut after 1s, not the 30s the simulator would take
     assert (run.outcome.result, run.code) == ("failed", 1)
     assert "kubectl did not finish within 1s" in run.log
     assert "nothing was changed" in run.log

@@ -112,7 +112,7 @@ def test_sigterm_while_waiting_for_the_lock_changes_nothing(
     sent = time.monotonic()
     engine.process.send_signal(signal.SIGTERM)
     code, log, outputs = engine.finish()
-    assert time.monotonic() - sent < 3
+    assert time.monotonic() - sent < 5
     assert code == 128 + signal.SIGTERM
     assert "cancelled by SIGTERM before the image was set; nothing was changed" in log
     assert outputs["result"] == "failed"
@@ -131,11 +131,13 @@ def test_a_cancellation_after_taking_the_lock_frees_it_at_once(
         gets += line.startswith("$ kubectl get deployment/api")
         if gets == 2:  # reading the current image, under the lock
             break
+    time.sleep(0.3)  # let kubectl get going
     engine.process.send_signal(signal.SIGINT)
     code, log, _ = engine.finish()
     assert code == 128 + signal.SIGINT, log
     assert "cancelled by SIGINT before the image was set; nothing was changed" in log
-    assert sandbox.verbs() == ["get", "annotate", "get", "get", "annotate"]
+    verbs = sandbox.verbs()  # the read cut short is logged unless it was cut before it began
+    assert verbs in (["get", "annotate", "get", "get", "annotate"], ["get", "annotate"] * 2)
     release = sandbox.calls()[-2:]
     assert all("--request-timeout=2s" in argv for argv in release)
     assert sandbox.lock() is None and sandbox.mutating_calls() == []

@@ -83,7 +83,7 @@ def test_github_failing_changes_no_result(
     records = client(api, state, **settings)  # type: ignore[arg-type]
     started = time.monotonic()
     run = run_engine(server, records=records, image=target)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 8  # the slow case: one 0.5s request
     assert (run.outcome.result, run.code) == (result, code), run.log
     assert run.outcome.deployment_id is None and run.outcome.record == ""
     assert warning in records.warnings[0]
@@ -174,7 +174,9 @@ def test_a_cancelled_deploy_closes_its_record_within_seconds(
     process.send_signal(signal.SIGTERM)
     sent = time.monotonic()
     log, _ = process.communicate(timeout=30)
-    assert time.monotonic() - sent < 5
+    assert (
+        time.monotonic() - sent < 7
+    )  # a runner kills a cancelled job about 10s after its first signal
     assert process.returncode == 128 + signal.SIGTERM, log
     made = only_record(state)
     assert parse_outputs(outputs.read_text(encoding="utf-8"))["deployment-id"] == str(made.id)

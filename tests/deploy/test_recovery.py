@@ -318,8 +318,7 @@ def test_an_error_before_set_image_changes_nothing(
     assert outcome.crash == "InjectedFault: kubectl vanished"
     assert exit_status(outcome) == 3
     assert "nothing was changed" in log.getvalue()
-    assert f"| {phase} | 0.0s | ❌ error: InjectedFault: kubectl vanished |" in (
-        render_summary(outcome)
-    )
+    (row,) = [line for line in render_summary(outcome).splitlines() if f"| {phase} |" in line]
+    assert row.endswith("| ❌ error: InjectedFault: kubectl vanished |")
     assert sandbox.mutating_calls() == []
     assert workload(sandbox.deployment()) == before  # a lock taken is freed again
