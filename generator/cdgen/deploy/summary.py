@@ -29,7 +29,8 @@ def _code(text: str) -> str:
 
 
 def _lead_time(outcome: Outcome) -> str:
-    if not outcome.succeeded or outcome.result == SKIPPED or outcome.finished_at is None:
+    looked = outcome.result in (SKIPPED, VERIFIED)  # the live image was left as it was
+    if not outcome.succeeded or looked or outcome.finished_at is None:
         return "— (nothing new went live)"
     if outcome.commit_time is None:
         return "— (commit time unknown)"
