@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdgen import __version__
+from cdgen.cloud import (
+    GITHUB_REGISTRY,
+    Cluster,
+    Login,
+    acr_name,
+    build_cluster,
+    build_login,
+    registry_account,
+)
 from cdgen.resources import schema_defaults
 from cdgen.stamp import Stamp, release_tag
 
@@ -16,6 +25,8 @@ FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
 SMOKE_REQUEST_SECONDS = 10
 # What a deploy job spends around its own waits: checkout, toolchain, npm ci, the record.
 SETUP_SECONDS = 600
+# Where every job runs unless its environment names a self-hosted runner.
+HOSTED_RUNNER = "ubuntu-latest"
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -48,11 +59,15 @@ class E2E:
 
 @dataclass(frozen=True)
 class Kubernetes:
-    kubeconfig_secret: str
+    """The target Deployment, and how the deploy job reaches its cluster: a kubeconfig
+    secret, or a cloud cluster it logs in to over OIDC (then `kubeconfig_secret` is None)."""
+
+    kubeconfig_secret: str | None
     namespace: str
     deployment: str
     container: str
     rollout_timeout: str
+    cluster: Cluster | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,11 @@ class Environment:
     kubernetes: Kubernetes
     smoke: Smoke | None
     e2e: E2E | None
+    runs_on: str | None = None
+
+    @property
+    def runner(self) -> str:
+        return self.runs_on or HOSTED_RUNNER
 
     @property
     def smoke_url(self) -> str:
@@ -90,6 +110,7 @@ class Environment:
 @dataclass(frozen=True)
 class Image:
     registry: str
+    login: Login | None
     repository: str | None
     context: str
     dockerfile: str
@@ -102,6 +123,24 @@ class Image:
     @property
     def multi_platform(self) -> bool:
         return len(self.platforms) > 1
+
+    @property
+    def on_github(self) -> bool:
+        """ghcr.io, reached with the workflow's own token (`packages` permissions)."""
+        return self.registry == GITHUB_REGISTRY
+
+    @property
+    def oidc(self) -> bool:
+        """Logged in to over OIDC: the jobs that log in need `id-token: write`."""
+        return self.login is not None and self.login.kind != "secrets"
+
+    @property
+    def ecr_account(self) -> str | None:
+        return registry_account(self.registry)
+
+    @property
+    def acr_name(self) -> str | None:
+        return acr_name(self.registry)
 
 
 @dataclass(frozen=True)
@@ -156,6 +195,11 @@ class Pipeline:
     def manual_environments(self) -> tuple[Environment, ...]:
         return tuple(e for e in self.environments if e.approval == "manual")
 
+    @property
+    def runner_labels(self) -> list[str]:
+        """The self-hosted runner labels the environments name, sorted, once each."""
+        return sorted({e.runs_on for e in self.environments if e.runs_on})
+
 
 def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     """Turn validated descriptor data into the model, filling in defaults.
@@ -179,6 +223,7 @@ def _build_image(raw: dict[str, Any]) -> Image:
     d = {**schema_defaults("image"), **raw}
     return Image(
         registry=str(d["registry"]),
+        login=build_login(raw.get("login")),
         repository=d["repository"],
         context=str(d["context"]),
         dockerfile=str(d["dockerfile"]),
@@ -194,6 +239,7 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
     d = {**schema_defaults("environments", "[]"), **raw}
     k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
+    cluster = build_cluster(raw["kubernetes"])
     smoke = e2e = None
     if "smoke" in raw:
         s = {**schema_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
@@ -210,14 +256,16 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
         url=str(d["url"]),
         approval=str(d["approval"]),
         kubernetes=Kubernetes(
-            kubeconfig_secret=str(k8s["kubeconfig-secret"]),
+            kubeconfig_secret=None if cluster else str(k8s["kubeconfig-secret"]),
             namespace=str(k8s["namespace"]),
             deployment=deployment,
             container=str(k8s["container"] or deployment),
             rollout_timeout=str(k8s["rollout-timeout"]),
+            cluster=cluster,
         ),
         smoke=smoke,
         e2e=e2e,
+        runs_on=d["runs-on"],
     )
 
 
