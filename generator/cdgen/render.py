@@ -132,8 +132,10 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(read_template),
         undefined=jinja2.StrictUndefined,
         # The output is YAML, not HTML. Free text (commands, paths, the branch, the image
-        # repository) goes through q(); names, namespaces, URLs and durations are written
-        # bare, which is safe only because the schema's patterns admit plain YAML scalars.
+        # repository) and the registry and cloud identifiers (some read as numbers, booleans
+        # or null: a cluster named 1e5) go through q(); names, namespaces, URLs and
+        # durations are written bare, which is safe only because the schema's patterns admit
+        # plain YAML scalars.
         autoescape=False,  # noqa: S701
         keep_trailing_newline=True,
         trim_blocks=True,
