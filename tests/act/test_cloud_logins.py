@@ -307,6 +307,8 @@ def test_the_deploy_job_logs_in_then_deploys_through_the_ambient_kubeconfig(
         assert log[-1]["cluster"] == "aks-staging"
         # act runs the job only on a runner with its label (-P cloud-private=-self-hosted).
         assert workflow["jobs"]["deploy-staging"]["runs-on"] == "cloud-private"
+        # On a self-hosted runner the az login lives in the job's own folder, not ~/.azure.
+        assert log[0]["command"] == "login" and log[0]["config"].endswith("/tmp/azure")
 
 
 @pytest.mark.parametrize("kind", sorted(CLOUDS))

@@ -15,8 +15,8 @@ workflows (and the stand-in actions) use and refuses anything else with exit 2.
     kubelogin convert-kubeconfig -l azurecli
         rewrites $KUBECONFIG's kubelogin user to take tokens from the az login
 
-The az login is kept in ~/.azure/standin-login.json; every accepted call is appended to the
-JSON-lines file $CLOUD_STANDIN_LOG. Kubeconfigs are written as JSON (which kubectl reads).
+The az login is kept in $AZURE_CONFIG_DIR (default ~/.azure)/standin-login.json; every
+accepted call is appended to the JSON-lines file $CLOUD_STANDIN_LOG. Kubeconfigs are written as JSON (which kubectl reads).
 """
 
 from __future__ import annotations
@@ -104,7 +104,9 @@ def aws(args: list[str]) -> str:
 
 
 def az_state() -> Path:
-    return Path(os.environ["HOME"]) / ".azure" / "standin-login.json"
+    """Where az keeps its login: $AZURE_CONFIG_DIR, else ~/.azure (as the real CLI does)."""
+    folder = os.environ.get("AZURE_CONFIG_DIR") or str(Path(os.environ["HOME"]) / ".azure")
+    return Path(folder) / "standin-login.json"
 
 
 def az_login_state() -> dict[str, str]:
@@ -133,7 +135,7 @@ def az(args: list[str]) -> str:
         az_state().parent.mkdir(parents=True, exist_ok=True)
         state = {"client": given["--username"], "tenant": given["--tenant"]}
         az_state().write_text(json.dumps(state), encoding="utf-8")
-        log("az", command="login", **state)
+        log("az", command="login", config=str(az_state().parent), **state)
         return "[]"
     state = az_login_state()
     if args[:2] == ["account", "set"]:
