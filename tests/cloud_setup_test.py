@@ -200,3 +200,25 @@ def test_an_unknown_repository_is_read_by_gh_from_the_clone(tmp_path: Path) -> N
     assert 'REPO="$(gh repo view --json nameWithOwner --jq .nameWithOwner)"' in lines
     calls = _run(tmp_path, lines)
     assert _calls(calls, "gh", "repo", "view")
+
+
+def test_a_gcr_io_host_is_its_artifact_registry_repository(tmp_path: Path) -> None:
+    provider = "projects/1/locations/global/workloadIdentityPools/github/providers/github"
+    text = f"""\
+version: 1
+name: api
+image:
+  registry: eu.gcr.io
+  repository: acme-prod/api
+  login:
+    gcp: {{ workload-identity-provider: {provider}, service-account: push@acme-prod.iam.gserviceaccount.com }}
+environments:
+  - {{ name: production, url: https://example.com, kubernetes: {{ namespace: production }} }}
+"""
+    pipeline = build_pipeline(parse_descriptor(text.encode(), "cdgen.yml").data, Stamp(None, None))
+    calls = _run(tmp_path, cloud_commands(pipeline, "acme/api"))
+    bindings = _calls(calls, "gcloud", "artifacts", "repositories", "add-iam-policy-binding")
+    assert [(b[4], _option(b, "--location"), _option(b, "--role")) for b in bindings] == [
+        ("eu.gcr.io", "europe", "roles/artifactregistry.writer"),
+        ("eu.gcr.io", "europe", "roles/artifactregistry.reader"),
+    ]

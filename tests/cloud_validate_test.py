@@ -157,6 +157,19 @@ def test_the_base_is_valid() -> None:
             id="artifact-registry-path-of-two",
         ),
         pytest.param(
+            f"  registry: gcr.io\n  repository: api\n  login: {GCP}\n",
+            [
+                "5:15: image.repository: must be PROJECT-ID/IMAGE on gcr.io, such as "
+                "acme-prod/api (got 'api')"
+            ],
+            id="gcr-path-without-project",
+        ),
+        pytest.param(
+            f"  registry: eu.gcr.io\n  repository: acme-ci/api\n  login: {GCP}\n",
+            [],
+            id="gcr-with-project",
+        ),
+        pytest.param(
             "  registry: acmeprod.azurecr.io\n  repository: api\n"
             "  login: { username-secret: U, password-secret: P }\n",
             [

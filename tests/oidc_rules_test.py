@@ -143,3 +143,20 @@ def test_only_an_environments_own_jobs_run_on_its_runner(name: str) -> None:
         assert config == {"self-hosted-runner": {"labels": labels}}
     else:
         assert config is None
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_packages_permissions_only_for_ghcr(name: str) -> None:
+    """GitHub's package permissions reach GHCR only: no job of another registry asks for them."""
+    descriptor, files = _golden(name)
+    on_github = descriptor.get("image", {}).get("registry", "ghcr.io") == "ghcr.io"
+    grants = {
+        (rel, job_id): job["permissions"].get("packages")
+        for rel, job_id, job in _jobs(files)
+        if job["permissions"].get("packages")
+    }
+    if on_github:
+        assert grants[(".github/workflows/cd.yml", "build")] == "write"
+        assert set(grants.values()) <= {"read", "write"}
+    else:
+        assert grants == {}
