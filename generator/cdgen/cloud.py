@@ -40,10 +40,6 @@ class GcpIdentity:
     provider: str
     service_account: str
 
-    @property
-    def project(self) -> str:
-        return self.service_account.split("@", 1)[1].split(".", 1)[0]
-
 
 @dataclass(frozen=True)
 class AzureIdentity:
