@@ -4,8 +4,6 @@ once, at its position."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from validate_test import problems
 
@@ -283,33 +281,3 @@ def test_registry_hosts_name_what_the_login_needs() -> None:
     assert ecr_region("ghcr.io") is None and registry_account("docker.io") is None
     assert acr_name("acmeprod.azurecr.io") == "acmeprod"
     assert acr_name("acmeprod.azurecr.io.evil.example") is None
-
-
-def test_identifiers_reach_the_workflows_as_the_text_written(tmp_path: Path) -> None:
-    """Values the schema takes that YAML would read as a number, a boolean or null are
-    written quoted: the workflow gets the very text of the descriptor."""
-    from ruamel.yaml import YAML
-    from support.generated import render_descriptor
-
-    text = (
-        BASE.replace("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "'1.50'")
-        .replace(IMAGE.split("  login:")[1], " { username-secret: U, password-secret: P }\n")
-        .replace("runs-on: deploy-eu", "runs-on: 'true'")
-        .replace("eks: { cluster: staging,", "eks: { cluster: '1e5',")
-        .replace("cluster: aks-prod", "cluster: 'null'")
-    )
-    assert problems(text) == []
-    files = render_descriptor(tmp_path, text)
-    cd = YAML(typ="safe").load(files[".github/workflows/cd.yml"])
-    build = {step.get("id", step["name"]): step for step in cd["jobs"]["build"]["steps"]}
-    assert build["name"]["env"]["REGISTRY"] == "1.50"
-    assert build["Log in to 1.50"]["with"]["registry"] == "1.50"
-    staging = cd["jobs"]["deploy-staging"]
-    assert staging["runs-on"] == "true"
-    kubeconfig = next(s for s in staging["steps"] if s["name"].startswith("Write the kubeconfig"))
-    assert kubeconfig["env"]["CLUSTER"] == "1e5"
-    production = cd["jobs"]["deploy-production"]["steps"]
-    context = next(s for s in production if "aks-set-context" in s.get("uses", ""))
-    assert context["with"]["cluster-name"] == "null"
-    labels = YAML(typ="safe").load(files[".github/actionlint.yaml"])["self-hosted-runner"]
-    assert labels == {"labels": ["true"]}

@@ -1,15 +1,19 @@
 """The rules of cloud logins, checked on every golden scenario's output: `id-token: write`
 only on the jobs that log in over OIDC (or sign an attestation), each with its reason; no
 long-lived cloud key anywhere a login is federated; a cluster login before the action, which
-then takes no kubeconfig; self-hosted runners only where an environment names one."""
+then takes no kubeconfig; self-hosted runners only where an environment names one; every
+identifier reaching the workflows as the text written."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cloud_validate_test import BASE, IMAGE
 from pipeline_rules_test import SCENARIOS, _golden, _own_action
+from validate_test import problems
 
 # The actions that exchange the job's OIDC token for cloud credentials.
 OIDC_LOGINS = (
@@ -160,3 +164,33 @@ def test_packages_permissions_only_for_ghcr(name: str) -> None:
         assert set(grants.values()) <= {"read", "write"}
     else:
         assert grants == {}
+
+
+def test_identifiers_reach_the_workflows_as_the_text_written(tmp_path: Path) -> None:
+    """Values the schema takes that YAML would read as a number, a boolean or null are
+    written quoted: the workflow gets the very text of the descriptor."""
+    from ruamel.yaml import YAML
+    from support.generated import render_descriptor
+
+    text = (
+        BASE.replace("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "'1.50'")
+        .replace(IMAGE.split("  login:")[1], " { username-secret: U, password-secret: P }\n")
+        .replace("runs-on: deploy-eu", "runs-on: 'true'")
+        .replace("eks: { cluster: staging,", "eks: { cluster: '1e5',")
+        .replace("cluster: aks-prod", "cluster: 'null'")
+    )
+    assert problems(text) == []
+    files = render_descriptor(tmp_path, text)
+    cd = YAML(typ="safe").load(files[".github/workflows/cd.yml"])
+    build = {step.get("id", step["name"]): step for step in cd["jobs"]["build"]["steps"]}
+    assert build["name"]["env"]["REGISTRY"] == "1.50"
+    assert build["Log in to 1.50"]["with"]["registry"] == "1.50"
+    staging = cd["jobs"]["deploy-staging"]
+    assert staging["runs-on"] == "true"
+    kubeconfig = next(s for s in staging["steps"] if s["name"].startswith("Write the kubeconfig"))
+    assert kubeconfig["env"]["CLUSTER"] == "1e5"
+    production = cd["jobs"]["deploy-production"]["steps"]
+    context = next(s for s in production if "aks-set-context" in s.get("uses", ""))
+    assert context["with"]["cluster-name"] == "null"
+    labels = YAML(typ="safe").load(files[".github/actionlint.yaml"])["self-hosted-runner"]
+    assert labels == {"labels": ["true"]}
