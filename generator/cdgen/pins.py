@@ -204,8 +204,7 @@ PINS: dict[str, Pin] = {p.repository: p for p in sorted(_ALL, key=lambda p: p.re
 
 @dataclass(frozen=True)
 class ToolRelease:
-    """A command-line tool that a pinned action downloads: the release it is told to take
-    (left to itself, the action would take the newest)."""
+    """A tool a pinned action downloads, pinned to a release (else it takes the newest)."""
 
     repository: str
     tag: str
