@@ -4,7 +4,8 @@
 Two tables are checked:
 
 - ``cdgen.pins``: every third-party action's SHA must be the commit its tag points to
-  (``git ls-remote --tags``; an annotated tag is peeled with ``^{}``).
+  (``git ls-remote --tags``; an annotated tag is peeled with ``^{}``), and every tool
+  release an action is told to download (``TOOL_RELEASES``) must be a tag of its repository.
 - ``tests/data/own-action-inputs.json``: the inputs recorded for each commit of cdgen's own
   action that the example pins must be exactly the ``inputs:`` of ``action.yml`` at that
   commit (``git show``, which needs the full history of this repository).
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "generator"))
 
-from cdgen.pins import PINS, Pin  # noqa: E402 - the package is imported from this checkout
+from cdgen.pins import PINS, TOOL_RELEASES, Pin, ToolRelease  # noqa: E402 - the package is imported from this checkout
 
 OWN_RECORD = ROOT / "tests" / "data" / "own-action-inputs.json"
 LsRemote = Callable[[str], str]
@@ -76,6 +77,18 @@ def check_pin(pin: Pin, base_url: str, lister: LsRemote = ls_remote) -> str | No
         return f"{pin.repository}: tag {pin.tag} does not exist"
     if found != pin.sha:
         return f"{pin.repository}: {pin.tag} is commit {found}, the table pins {pin.sha}"
+    return None
+
+
+def check_tool(release: ToolRelease, base_url: str, lister: LsRemote = ls_remote) -> str | None:
+    """Why the tool's pinned release is wrong, or None when its tag exists."""
+    url = f"{base_url.rstrip('/')}/{release.repository}.git"
+    try:
+        tags = tag_commits(lister(url))
+    except (LookupError, OSError, subprocess.TimeoutExpired) as error:
+        return f"{release.repository}: cannot list the tags of {url}: {error}"
+    if release.tag not in tags:
+        return f"{release.repository}: release tag {release.tag} does not exist"
     return None
 
 
@@ -135,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     problems = check_all(PINS.values(), args.base_url)
+    problems += [p for tool in TOOL_RELEASES if (p := check_tool(tool, args.base_url))]
     if args.own_action_record:
         problems += check_own_record(args.own_action_record, ROOT)
     for problem in problems:
         print(f"::error title=pins::{problem}" if _on_github() else f"error: {problem}")
-    checked = len(PINS) + (1 if args.own_action_record else 0)
+    checked = len(PINS) + len(TOOL_RELEASES) + (1 if args.own_action_record else 0)
     if problems:
         print(f"{len(problems)} pin problem(s) found", file=sys.stderr)
         return 1

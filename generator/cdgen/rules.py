@@ -28,6 +28,9 @@ _WHERE: dict[str, tuple[str, ...]] = {
     "duration": ("environments", "[]", "kubernetes", "rollout-timeout"),
     "smoke-path": ("environments", "[]", "smoke", "path"),
     "yes-no": ("image", "attest"),  # any boolean setting, asked as yes or no
+    "registry": ("image", "registry"),
+    "aws-role": ("image", "login", "aws", "role"),
+    "aws-region": ("image", "login", "aws", "region"),
 }
 RULE_NAMES = frozenset(_WHERE)
 
