@@ -182,7 +182,7 @@ def _execute(
     records = _records(options, console, environ)
     if options.mode == "record":
         held.outcome = _close(options, records, console)
-        return exit_status(held.outcome)
+        return EXIT_OK  # bookkeeping never fails the job: a record not written is a warning
     if shutil.which("kubectl") is None:
         held.outcome.reason = "kubectl is not on PATH"
         console.error("kubectl is not on PATH; nothing was changed")
@@ -228,7 +228,10 @@ def _close(options: Options, records: Records | None, console: Console) -> Outco
     else:
         outcome.result = FAILED
         outcome.reason = f"deployment {ident} could not be set to {recording.state}"
-        console.error(outcome.reason, "Deployment record not written")
+        console.warning(
+            f"{outcome.reason}; it stays as it was (a promotion needs a successful record)",
+            "Deployment record not written",
+        )
     return outcome
 
 
