@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
@@ -329,3 +330,13 @@ class Engine(Recovery):
         self.console.info(
             f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
         )
+
+
+def build_engine(options: Options, kubectl: Kubectl, console: Console, **kwargs: Any) -> Engine:
+    """The engine of the options' strategy: a rolling update, or a canary release first."""
+    if options.canary is not None:
+        from cdgen.deploy.canary import CanaryEngine  # it builds on this module
+
+        return CanaryEngine(options, kubectl, console, **kwargs)
+    kwargs.pop("time_scale", None)
+    return Engine(options, kubectl, console, **kwargs)

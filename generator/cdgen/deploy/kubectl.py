@@ -110,6 +110,12 @@ class Kubectl:
         self.announce(command)
         return self._runner(command, timeout, detach=detach)
 
+    def run(
+        self, namespace: str, args: list[str], timeout: float, *, detach: bool = False
+    ) -> CommandResult:
+        """Any other command in ``namespace``: the canary's (see canary_kubectl)."""
+        return self._run(Target(namespace, "", ""), args, timeout, detach=detach)
+
     def read_state(self, target: Target, *, urgent: bool = False) -> DeploymentState:
         flag, grace = URGENT_READ if urgent else (REQUEST_TIMEOUT, PROCESS_GRACE)
         result = self._run(target, ["get", target.resource, "--output=json", flag], grace)
