@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cdgen.canary_rules import find_canary_violations
 from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
@@ -51,6 +52,7 @@ def find_violations(doc: Document) -> Iterator[Violation]:
     for error in validator.iter_errors(doc.data):
         yield from _explain(doc, error)
     yield from _check_environments(doc)
+    yield from find_canary_violations(doc, lambda where, message: _at(doc, where, message))
 
 
 def _validator_class() -> Any:
