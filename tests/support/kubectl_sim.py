@@ -11,6 +11,7 @@ The state file, named by ``KUBECTL_SIM_STATE``, holds:
                                "paused", "probes": {C: readinessProbe},
                                "annotations": {K: V}, "resourceVersion": N}}
     never_ready   images whose rollout never completes (``rollout status`` times out)
+    stuck         Deployments ("NS/NAME") whose rollout never completes, whatever they run
     fail_undo     ``rollout undo`` fails (true, or a list of namespaces)
     delays        {"get"|"set"|"undo"|"config"|"auth": seconds} a command takes to answer
     set_image_fails      ``set image`` fails and changes nothing
@@ -267,6 +268,7 @@ def cmd_status(path: str, args: list[str], flags: dict[str, str]) -> str:
         dep = deployment(state, flags["namespace"], name)
         never_ready = set(dep["containers"].values()) & set(state.get("never_ready", []))
         stuck = bool(never_ready) or dep["serving"] != dep["containers"]
+        stuck = stuck or f"{flags['namespace']}/{name}" in state.get("stuck", [])
     if stuck:
         print(f'Waiting for deployment "{name}" rollout to finish: 0 out of 1 new replicas')
         sys.stdout.flush()

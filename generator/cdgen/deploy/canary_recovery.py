@@ -63,7 +63,8 @@ class CanaryRecovery(Engine):
                         f"the canary was not deleted (kubectl exit {result.returncode})"
                     )
             phase.ok = not problems
-            phase.detail = "; ".join(problems) or "weights restored, canary deleted"
+            done = "weights restored, canary deleted" if route else "canary deleted"
+            phase.detail = "; ".join(problems) or done
         self.removing = False
         self.removed = not problems
         self.report.removal = phase.detail
@@ -98,10 +99,10 @@ class CanaryRecovery(Engine):
         if not self.started:
             return
         promoted = self.outcome.result == DEPLOYED
+        if self.report.decision == "promoting":
+            self.report.decision = "promoted" if promoted else "promotion failed"
         if self._remove_canary(urgent=False):
-            if promoted:
-                self.report.decision = "promoted"
-            elif self.changed is False:  # aborted: the stable Deployment was never touched
+            if self.changed is False and not promoted:  # aborted: stable never touched
                 self._aborted()
         elif promoted:  # the canary runs the image now live and verified: no harm, but say so
             self.outcome.manual_commands = self._removal_commands()
@@ -132,6 +133,7 @@ class CanaryRecovery(Engine):
             self.removing = False
             self._canary_degraded(f"an unexpected error: {describe(error)}")
             return
+        self.report.decision = "stopped by an unexpected error"
         if self.changed is not False:
             super().on_error(error)  # the promotion's undo of the stable Deployment
         else:
@@ -152,6 +154,7 @@ class CanaryRecovery(Engine):
             super().on_cancel(signum)
             return
         outcome = self.outcome
+        self.report.decision = "cancelled"
         if self.changed is not False:
             super().on_cancel(signum)
         else:
@@ -164,3 +167,5 @@ class CanaryRecovery(Engine):
         elif self.changed is False:
             outcome.note = "The canary was removed; the stable Deployment was not changed."
             self.console.error(f"{outcome.reason}. {outcome.note}", "Cancelled")
+        else:
+            outcome.note = f"{outcome.note} The canary was removed.".strip()

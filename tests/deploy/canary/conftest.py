@@ -50,7 +50,8 @@ def analysis(url: str, **changes: Any) -> str:
 
 def readable(result: Run) -> str:
     """The log as a person reads it on GitHub (workflow commands escape % and newlines)."""
-    return result.log.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+    log = result.log.replace("%0A", "\n").replace("%0D", "\r").replace("%3A", ":")
+    return log.replace("%2C", ",").replace("%25", "%")
 
 
 def healthy(_name: str, _record: dict[str, Any]) -> Traffic:
