@@ -221,7 +221,7 @@ def scale(state: State, namespace: str, word: str, replicas: str) -> str:
     if not re.fullmatch(r"[0-9]{1,5}", replicas):
         raise UsageError(f"--replicas must be a whole number, got {replicas!r}")
     check_rbac(
-        state, [("get", "deployments.apps"), ("patch", "deployments.apps/scale")], namespace, name
+        state, [("get", "deployments.apps"), ("patch", "deployments/scale.apps")], namespace, name
     )
     dep = table(state, "deployment").get(f"{namespace}/{name}")
     if dep is None:
