@@ -105,10 +105,16 @@ def first_deploy_steps(answers: InitAnswers) -> list[str]:
             '-p \'{"imagePullSecrets": [{"name": "ghcr-pull"}]}\'',
             "# 3. the kubeconfig's identity may do what the deploy does, and no more:",
             f"kubectl apply --namespace {ns} -f - <<'ROLE'",
-            *role_manifest(k8s.namespace).splitlines(),
+            *role_manifest(k8s.namespace, features=_features(environment)).splitlines(),
             "ROLE",
             f"kubectl create rolebinding cdgen-deploy --role=cdgen-deploy --namespace {ns} "
             "--serviceaccount=NAMESPACE:ACCOUNT  # or --user=NAME",
         ]
     lines.append("# Then check everything: cdgen doctor")
     return lines
+
+
+def _features(environment: EnvironmentAnswers) -> tuple[str, ...]:
+    from cdgen.deploy.rbac import features_of
+
+    return features_of(environment.canary.traffic if environment.canary else None)
