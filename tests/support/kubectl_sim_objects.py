@@ -11,8 +11,8 @@ State (in the simulator's file, beside ``deployments``):
 
 The API server's checks that the engine's manifests must pass are made here too: a
 Deployment's selector must match its template's labels and cannot change, label values are
-at most 63 characters, the manifest's namespace is the command's, and a JSON patch's
-``test`` must hold for any of it to apply.
+at most 63 characters, the manifest's namespace is the command's, a JSON patch's ``test``
+must hold for any of it to apply, and an HTTPRoute's backendRefs get the CRD's defaults.
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def _deployment(state: State, manifest: dict[str, Any], name: str) -> dict[str, 
         "replicas": int(spec["replicas"]),
         "labels": labels,
         "selector": {"matchLabels": selector},
+        "annotations": dict(manifest["metadata"].get("annotations") or {}),
         "manifest": manifest,
     }
 
@@ -169,6 +170,7 @@ def _apply_deployment(state: State, namespace: str, manifest: dict[str, Any]) ->
     if current["containers"] != record["containers"]:
         apply_template(state, current, record["containers"])
     current.update(manifest=manifest, labels=record["labels"], replicas=record["replicas"])
+    current.setdefault("annotations", {}).update(record["annotations"])
     touch(current)
     return f"deployment.apps/{name} {'unchanged' if unchanged else 'configured'}"
 
@@ -294,6 +296,15 @@ def patch_route(state: State, namespace: str, word: str, patch: str) -> str:
                 f"Error from server (UnprocessableEntity): the server rejected our request due to an error in our request: testing value {op['path']} failed: test failed"
             )
         parent[key] = op["value"]
+    _default_backends(changed)
     changed["metadata"]["generation"] = int(changed["metadata"].get("generation", 1)) + 1
     table(state, ROUTES)[f"{namespace}/{name}"] = changed
     return f"{SHOWN[ROUTES]}/{name} patched"
+
+
+def _default_backends(route: dict[str, Any]) -> None:
+    """The Gateway API CRD's defaults, which the API server fills in on every write."""
+    for rule in route["spec"].get("rules") or []:
+        for ref in rule.get("backendRefs") or []:
+            for key, value in (("group", ""), ("kind", "Service"), ("weight", 1)):
+                ref.setdefault(key, value)

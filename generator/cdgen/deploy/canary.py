@@ -28,6 +28,7 @@ from cdgen.deploy.canary_recovery import CanaryRecovery
 from cdgen.deploy.canary_report import CanaryReport, Check, StepReport
 from cdgen.deploy.kubectl import CommandResult, KubectlError, Target
 from cdgen.deploy.traffic import (
+    CANARY_OF,
     SUFFIX,
     RoutePlan,
     canary_deployment,
@@ -70,6 +71,7 @@ class CanaryEngine(CanaryRecovery):
         self.stable_service: dict[str, object] = {}
         self.stable_replicas = 0
         self.weight = 0  # the percent the route sends to the canary now
+        self.route_live: dict[str, Any] = {}
         self.started = self.removed = self.removing = False
         self.console.add_secrets([canary.analysis.token, canary.analysis.prometheus])
         at = self.steps.index(self._open_record)
@@ -120,11 +122,12 @@ class CanaryEngine(CanaryRecovery):
         self.stable_replicas = stable
         if len(self.canary_target.deployment) > 253:
             return f"the canary's name {self.canary_target.deployment} is longer than 253"
+        problem = self._foreign(f"deployment/{self.canary_target.deployment}")
         gateway = self.canary.traffic == "gateway"
-        if gateway:
+        if gateway and not problem:
             problem = self._plan_route(spec)
-            if problem:
-                return problem
+        if problem:
+            return problem
         for number, percent in enumerate(self.canary.steps, 1):
             refusal = "" if gateway else replica_refusal(percent, stable)
             if refusal:
@@ -164,7 +167,19 @@ class CanaryEngine(CanaryRecovery):
             return f"the canary Service {name}{SUFFIX} would be longer than 63 characters"
         self.moved = tuple(sorted(self.stable_service["spec"]["selector"]))  # type: ignore[index]
         self.route, problem = plan_route(route, route_name, name)
-        return problem
+        return problem or self._foreign(f"service/{name}{SUFFIX}")
+
+    def _foreign(self, resource: str) -> str:
+        """Why the canary's name is taken: by an object that is not this Deployment's
+        canary (one left by an earlier run is reused, then deleted)."""
+        found = self.cluster.find(resource)
+        annotations = ((found or {}).get("metadata") or {}).get("annotations") or {}
+        if found is None or annotations.get(CANARY_OF) == self.options.deployment:
+            return ""
+        return (
+            f"{resource} exists and is not the canary of {self.target.resource} (no "
+            f"{CANARY_OF} annotation naming it): rename it, or it would be replaced and deleted"
+        )
 
     # The steps: from the first apply on, the canary may exist ----------------------------
 
@@ -220,14 +235,9 @@ class CanaryEngine(CanaryRecovery):
             if not result.ok:
                 return f"the canary was not ready within {timeout}s"
             if self.route is not None:
-                result = self.cluster.patch_route(
-                    self.route.route, self.route.patch(step.percent, self.weight)
-                )
-                self._show(result)
-                if not result.ok:
-                    code = result.returncode
-                    return f"HTTPRoute {self.route.route} was not reweighted (exit {code})"
-                self.weight = step.percent
+                problem = self._reweight(step.percent, urgent=False)
+                if problem:
+                    return problem
         return ""
 
     def _create(self, replicas: int) -> CommandResult:
@@ -235,7 +245,9 @@ class CanaryEngine(CanaryRecovery):
         options, name = self.options, self.canary_target.deployment
         if self.route is not None:
             labels = canary_labels(self._template_labels(), self.moved, name)
-            service = canary_service(self.stable_service, self.route.canary_service, labels)
+            service = canary_service(
+                self.stable_service, self.route.canary_service, labels, options.deployment
+            )
             result = self.cluster.apply(service)
             if not result.ok:
                 return result

@@ -40,9 +40,18 @@ class CanaryKubectl:
             return self.kubectl.run(self.namespace, [*args, flag], grace, detach=True)
         return self.kubectl.run(self.namespace, [*args, REQUEST_TIMEOUT], PROCESS_GRACE)
 
-    def get(self, resource: str) -> dict[str, Any]:
+    def find(self, resource: str) -> dict[str, Any] | None:
+        """The object, or None when there is none; KubectlError when it cannot be read."""
+        try:
+            return self.get(resource)
+        except KubectlError as error:
+            if "(NotFound)" in error.result.output:
+                return None
+            raise
+
+    def get(self, resource: str, *, urgent: bool = False) -> dict[str, Any]:
         """The object as JSON; KubectlError when it cannot be read."""
-        result = self._run(["get", resource, "--output=json"])
+        result = self._run(["get", resource, "--output=json"], urgent=urgent)
         if not result.ok:
             raise KubectlError(f"cannot read {resource} in namespace {self.namespace}", result)
         try:

@@ -9,12 +9,14 @@ be restored, the canary is left running and the report says what to run.
 
 from __future__ import annotations
 
-from cdgen.deploy.canary_kubectl import CanaryKubectl
+from typing import Any
+
+from cdgen.deploy.canary_kubectl import ROUTES, CanaryKubectl
 from cdgen.deploy.canary_options import CanaryOptions
 from cdgen.deploy.canary_report import CanaryReport
 from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.engine import Engine
-from cdgen.deploy.kubectl import Target
+from cdgen.deploy.kubectl import KubectlError, Target
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK
 from cdgen.deploy.recovery import describe
 from cdgen.deploy.traffic import RoutePlan
@@ -27,6 +29,7 @@ class CanaryRecovery(Engine):
     report: CanaryReport
     route: RoutePlan | None
     weight: int
+    route_live: dict[str, Any]  # the route as last read after this run's patch
     started: bool
     removed: bool
     removing: bool
@@ -37,6 +40,34 @@ class CanaryRecovery(Engine):
             objects.append(f"service/{self.route.canary_service}")
         return objects
 
+    def _reweight(self, percent: int, *, urgent: bool) -> str:
+        """Send ``percent`` of the route's traffic to the canary (0: restore the route);
+        "" or what went wrong. Cancelled, it tests the route as last read rather than
+        spend the seconds a runner gives on reading it again."""
+        route = self.route
+        assert route is not None  # gateway traffic only
+        try:
+            live = self.route_live if urgent and self.route_live else None
+            live = live or self.cluster.get(f"{ROUTES}/{route.route}", urgent=urgent)
+        except KubectlError as error:
+            self._show(error.result)
+            return str(error)
+        ops, problem = route.patch(percent, self.weight, live)
+        if problem:
+            self.console.error(problem, "HTTPRoute changed")
+            return problem
+        result = self.cluster.patch_route(route.route, ops, urgent=urgent)
+        self._show(result)
+        if not result.ok:
+            return f"HTTPRoute {route.route} was not reweighted (kubectl exit {result.returncode})"
+        self.weight, self.route_live = percent, {}
+        if not urgent:  # as the API server stored it (with its defaults), for a cancellation
+            try:
+                self.route_live = self.cluster.get(f"{ROUTES}/{route.route}")
+            except KubectlError as error:
+                self._show(error.result)
+        return ""
+
     def _remove_canary(self, *, urgent: bool) -> bool:
         """Restore the weights, then delete the canary; True when both were done."""
         self.removing = True
@@ -44,16 +75,11 @@ class CanaryRecovery(Engine):
         with self._phase("Remove the canary" + (" (cancelled)" if urgent else "")) as phase:
             route = self.route
             if route is not None and self.weight:
-                result = self.cluster.patch_route(
-                    route.route, route.patch(0, self.weight), urgent=urgent
-                )
-                self._show(result)
-                if result.ok:
-                    self.weight = 0
-                else:
+                problem = self._reweight(0, urgent=urgent)
+                if problem:
                     problems.append(
-                        f"the weights of HTTPRoute {route.route} were not restored "
-                        f"(kubectl exit {result.returncode}), so the canary was left running"
+                        f"the weights of HTTPRoute {route.route} were not restored ({problem}), "
+                        "so the canary was left running"
                     )
             if not problems:
                 result = self.cluster.delete(self._canary_objects(), urgent=urgent)
@@ -74,7 +100,7 @@ class CanaryRecovery(Engine):
         commands = []
         if self.route is not None and self.weight:
             commands.append(
-                self.cluster.patch_command(self.route.route, self.route.patch(0, self.weight))
+                self.cluster.patch_command(self.route.route, self.route.restore_by_hand())
             )
         return [*commands, self.cluster.delete_command(self._canary_objects())]
 

@@ -76,11 +76,12 @@ def canary_labels(
     stable_labels: dict[str, str], moved: tuple[str, ...], name: str
 ) -> dict[str, str]:
     """The canary pods' labels: the stable template's, ``moved`` keys suffixed (so a Service
-    selecting them no longer matches), the track and which canary they belong to."""
+    selecting them no longer matches), ``track: canary`` unless the template has a track of
+    its own (a Service may select it), and which canary they belong to."""
     labels = {
         key: _suffixed(value) if key in moved else value for key, value in stable_labels.items()
     }
-    labels[TRACK] = "canary"
+    labels.setdefault(TRACK, "canary")
     labels[CANARY_OF] = label_value(name)
     return labels
 
@@ -107,7 +108,7 @@ def canary_deployment(
     spec = {key: copy.deepcopy(stable["spec"][key]) for key in keep if key in stable["spec"]}
     spec.update(
         replicas=replicas,
-        selector={"matchLabels": {TRACK: "canary", CANARY_OF: labels[CANARY_OF]}},
+        selector={"matchLabels": {CANARY_OF: labels[CANARY_OF]}},
         template=template,
     )
     metadata = stable.get("metadata", {})
@@ -129,8 +130,11 @@ def service_selects(service: dict[str, Any], labels: dict[str, str]) -> bool:
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
 
 
-def canary_service(stable: dict[str, Any], name: str, labels: dict[str, str]) -> dict[str, Any]:
-    """A Service for the canary pods alone, with the stable Service's ports."""
+def canary_service(
+    stable: dict[str, Any], name: str, labels: dict[str, str], deployment: str
+) -> dict[str, Any]:
+    """A Service for the canary pods alone, with the stable Service's ports; annotated, as
+    the canary Deployment is, with the stable Deployment it is the canary of."""
     keys = ("name", "port", "targetPort", "protocol", "appProtocol")
     ports = [{k: p[k] for k in keys if k in p} for p in stable["spec"].get("ports") or []]
     selector = {key: labels[key] for key in stable["spec"]["selector"]}
@@ -142,7 +146,7 @@ def canary_service(stable: dict[str, Any], name: str, labels: dict[str, str]) ->
             "name": name,
             "namespace": stable["metadata"].get("namespace", ""),
             "labels": {TRACK: "canary"},
-            "annotations": {CANARY_OF: str(stable["metadata"].get("name", ""))},
+            "annotations": {CANARY_OF: deployment},
         },
         "spec": {"selector": selector, "ports": ports},
     }
@@ -162,20 +166,49 @@ class RoutePlan:
         canary = {**stable, "name": self.canary_service, "weight": percent}
         return [{**stable, "weight": 100 - percent}, canary]
 
-    def patch(self, percent: int, current: int) -> list[dict[str, Any]]:
-        """A JSON patch from ``current`` percent (0: the original route) to ``percent``
-        (0: back to it). Each rule is tested first: a route someone else changed is not
-        overwritten (the API server refuses the whole patch)."""
+    def patch(
+        self, percent: int, current: int, live: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str]:
+        """A JSON patch from ``current`` percent (0: the original route) to ``percent`` (0:
+        back to it), or why not. ``live`` is the route as read: each rule must still send
+        what this run left it sending (names and weights; the API server may have added
+        defaulted fields), and the patch tests that exact value first, so a route changed
+        since is refused by the API server rather than overwritten."""
         ops: list[dict[str, Any]] = []
         for index, original in self.rules:
             path = f"/spec/rules/{index}/backendRefs"
-            was = self.backends(current, original) if current else list(original)
+            expected = self.backends(current, original) if current else list(original)
+            found = _rule_refs(live, index)
+            if found is None or _shape(found) != _shape(expected):
+                shown = ", ".join(f"{n} {w}" for n, w in _shape(found or [])) or "nothing"
+                return [], (
+                    f"rule {index} of HTTPRoute {self.route} is not as this run left it "
+                    f"(it sends to: {shown}); someone else changed it"
+                )
             wanted = self.backends(percent, original) if percent else list(original)
             ops += [
-                {"op": "test", "path": path, "value": was},
+                {"op": "test", "path": path, "value": found},
                 {"op": "replace", "path": path, "value": wanted},
             ]
-        return ops
+        return ops, ""
+
+    def restore_by_hand(self) -> list[dict[str, Any]]:
+        """The original backends, untested: what a person runs after reading the report."""
+        return [
+            {"op": "replace", "path": f"/spec/rules/{index}/backendRefs", "value": list(refs)}
+            for index, refs in self.rules
+        ]
+
+
+def _rule_refs(route: dict[str, Any], index: int) -> list[dict[str, Any]] | None:
+    rules = (route.get("spec") or {}).get("rules") or []
+    refs = rules[index].get("backendRefs") if index < len(rules) else None
+    return refs if isinstance(refs, list) else None
+
+
+def _shape(refs: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """What a rule sends where: (backend, weight), the weight's default (1) filled in."""
+    return [(str(r.get("name")), int(r.get("weight", 1))) for r in refs if isinstance(r, dict)]
 
 
 def _is_service(ref: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from support.github_api import GitHubApi
 from support.github_state import GitHubState
 from support.metrics_exporter import Traffic
 from support.prometheus_server import Prometheus
-from support.sandbox import GOOD, image
+from support.sandbox import GOOD, deployment, image
 
 from cdgen.deploy import analysis as analysis_module
 from cdgen.deploy.lock import ANNOTATION, parse_holding
@@ -129,10 +129,10 @@ def test_a_route_changed_by_someone_else_is_not_overwritten(
     edited: list[bool] = []
 
     def edit_once(name: str, record: dict[str, Any]) -> Traffic:
-        if name == "gwx-canary" and not edited:
-            state = sandbox.state()
-            rules = state["httproutes"][f"{NAMESPACE}/gwx-route"]["spec"]["rules"]
-            rules[0]["backendRefs"][0]["weight"] = 90
+        state = sandbox.state()
+        rules = state["httproutes"][f"{NAMESPACE}/gwx-route"]["spec"]["rules"]
+        if name == "gwx-canary" and not edited and len(rules[0]["backendRefs"]) == 2:
+            rules[0]["backendRefs"][0]["weight"] = 90  # once step 1 has reweighted it
             sandbox.save(state)
             edited.append(True)
         return Traffic()
@@ -148,14 +148,19 @@ def test_a_route_changed_by_someone_else_is_not_overwritten(
     result = canary_deploy("gwx", "--image", NEW, env=env)
     assert result.outputs["result"] == "failed", result.log
     said = readable(result)
-    assert "canary step 2 (25%): HTTPRoute gwx-route was not reweighted (exit 1)" in said
-    assert "the weights of HTTPRoute gwx-route were not restored" in said
+    changed = (
+        "rule 0 of HTTPRoute gwx-route is not as this run left it (it sends to: gwx 90, "
+        "gwx-canary 5); someone else changed it"
+    )
+    assert f"canary step 2 (25%): {changed}" in said
+    assert f"the weights of HTTPRoute gwx-route were not restored ({changed})" in said
     assert "kubectl patch httproutes.gateway.networking.k8s.io/gwx-route --type=json" in said
+    patches = [argv for argv in sandbox.calls() if argv[0] == "patch"]
+    assert len(patches) == 1  # step 1's; nothing was written over the edit
     state = sandbox.state()
-    assert state["httproutes"][f"{NAMESPACE}/gwx-route"]["spec"]["rules"][0]["backendRefs"] == [
-        {"name": "gwx", "port": 80, "weight": 90},
-        {"name": "gwx-canary", "port": 80, "weight": 5},
-    ]  # the edit stands; the canary keeps running, as the report says
+    backends = state["httproutes"][f"{NAMESPACE}/gwx-route"]["spec"]["rules"][0]["backendRefs"]
+    assert [(b["name"], b["weight"]) for b in backends] == [("gwx", 90), ("gwx-canary", 5)]
+    # the edit stands; the canary keeps running, as the report says
     assert canary_of("gwx", sandbox) is not None
 
 
@@ -233,3 +238,40 @@ def test_the_lock_is_held_throughout_and_the_record_tells_the_truth(
     assert "did not stay live: canary step 1 (5%): error-rate was" in statuses[-1]["description"]
     phases = result.summary.split("### Phases")[1]
     assert phases.index("Open the deployment record") < phases.index("Canary step 1 (5%)")
+
+
+def test_a_deployment_named_like_the_canary_that_is_not_one_is_left_alone(
+    canary_deploy: CanaryDeploy, sandbox: Sandbox, prometheus: Prometheus
+) -> None:
+    add_stable(sandbox, "named")
+    add_stable(sandbox, "named-canary", replicas=1)  # someone's own Deployment
+    result = canary_deploy("named", "--image", NEW, env=canary_env(prometheus))
+    assert result.outputs["result"] == "failed"
+    assert (
+        "canary: deployment/named-canary exists and is not the canary of deployment/named"
+        in readable(result)
+    )
+    assert {argv[0] for argv in sandbox.calls()} == {"get", "annotate"}
+    assert canary_of("named", sandbox) is not None
+
+
+def test_a_canary_left_by_a_run_that_died_is_reused_and_removed(
+    canary_deploy: CanaryDeploy,
+    sandbox: Sandbox,
+    prometheus: Prometheus,
+    serve: Callable[[Shape], None],
+) -> None:
+    add_stable(sandbox, "left")
+    leftover = deployment(
+        image("v0"), "left", replicas=3, annotations={"cdgen.dev/canary-of": "left"}
+    )
+    leftover.update(labels={"app": "left", "track": "canary", "cdgen.dev/canary-of": "left-canary"})
+    leftover["selector"] = {"matchLabels": {"cdgen.dev/canary-of": "left-canary"}}
+    sandbox.update(
+        deployments={**sandbox.state()["deployments"], f"{NAMESPACE}/left-canary": leftover}
+    )
+    serve(healthy)
+    result = canary_deploy("left", "--image", NEW, env=canary_env(prometheus))
+    assert result.outputs["result"] == "deployed", result.log
+    assert "deployment.apps/left-canary configured" in result.log
+    assert canary_of("left", sandbox) is None

@@ -19,6 +19,11 @@ NEW = image("v2")
 ROUTES = "httproutes.gateway.networking.k8s.io"
 
 
+def backend(name: str, port: int) -> dict[str, Any]:
+    """A backendRef as the API server returns it: the CRD's defaults filled in."""
+    return {"group": "", "kind": "Service", "name": name, "port": port, "weight": 1}
+
+
 def route(name: str) -> dict[str, Any]:
     """An HTTPRoute: rule 0 to the stable Service, rule 1 to another one (left alone)."""
     return {
@@ -30,11 +35,11 @@ def route(name: str) -> dict[str, Any]:
             "rules": [
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                    "backendRefs": [{"name": name, "port": 80}],
+                    "backendRefs": [backend(name, 80)],
                 },
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": "/docs"}}],
-                    "backendRefs": [{"name": "docs", "port": 8080}],
+                    "backendRefs": [backend("docs", 8080)],
                 },
             ],
         },
@@ -101,7 +106,7 @@ def test_the_weights_are_applied_in_order_and_restored(
         [("gw", 95), ("gw-canary", 5)],
         [("gw", 75), ("gw-canary", 25)],
         [("gw", 50), ("gw-canary", 50)],
-        [("gw", None)],  # restored: the original backend, no weight
+        [("gw", 1)],  # restored: the original backend
     ]
     state = sandbox.state()
     restored = state["httproutes"][f"{NAMESPACE}/gw-route"]

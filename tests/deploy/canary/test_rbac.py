@@ -44,7 +44,13 @@ def run_gateway_canary(
         sandbox.update(
             services={
                 **sandbox.state()["services"],
-                f"{NAMESPACE}/rbac-canary": service("rbac-canary", "old"),
+                f"{NAMESPACE}/rbac-canary": {
+                    **service("rbac-canary", "old"),
+                    "metadata": {
+                        "name": "rbac-canary",
+                        "annotations": {"cdgen.dev/canary-of": "rbac"},
+                    },
+                },
             }
         )
     env = {

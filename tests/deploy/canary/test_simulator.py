@@ -106,12 +106,30 @@ def test_scale_delete_and_route_patches(sandbox: Sandbox, tmp_path: Path) -> Non
     wrong.append({"op": "replace", "path": "/spec/rules/0/backendRefs", "value": []})
     done = kubectl("patch", ROUTE, "--type=json", f"--patch={json.dumps(wrong)}", N, T)
     assert done.returncode == 1 and "test failed" in done.stderr
-    assert sandbox.state()["httproutes"][f"{NAMESPACE}/sim-route"]["spec"]["rules"][0][
-        "backendRefs"
-    ] == [{"name": "sim", "port": 80}]
+    rules = sandbox.state()["httproutes"][f"{NAMESPACE}/sim-route"]["spec"]["rules"]
+    assert [ref["name"] for ref in rules[0]["backendRefs"]] == ["sim"]  # unchanged
     gone = kubectl("delete", "deployment/c", "service/nothing", "--wait=false", N, T)
     assert gone.returncode == 1 and 'services "nothing" not found' in gone.stderr
     quiet = kubectl(
         "delete", "deployment/c", "service/nothing", "--ignore-not-found", "--wait=false", N, T
     )
     assert quiet.returncode == 0 and f"{NAMESPACE}/c" not in sandbox.state()["deployments"]
+
+
+def test_route_patches_get_the_crds_defaults(sandbox: Sandbox) -> None:
+    gateway_lab(sandbox, "sim")
+    refs = [
+        {"name": "sim", "port": 80, "weight": 90},
+        {"name": "sim-canary", "port": 80, "weight": 10},
+    ]
+    ops = [{"op": "replace", "path": "/spec/rules/0/backendRefs", "value": refs}]
+    done = kubectl("patch", ROUTE, "--type=json", f"--patch={json.dumps(ops)}", N, T)
+    assert done.stdout == "httproute.gateway.networking.k8s.io/sim-route patched\n"
+    stored = sandbox.state()["httproutes"][f"{NAMESPACE}/sim-route"]["spec"]["rules"][0]
+    assert stored["backendRefs"][1] == {
+        "group": "",
+        "kind": "Service",
+        "name": "sim-canary",
+        "port": 80,
+        "weight": 10,
+    }

@@ -92,9 +92,7 @@ def test_the_canary_deployment_copies_the_pod_template_not_the_object() -> None:
     spec = made["spec"]
     assert "paused" not in spec and "status" not in made
     assert spec["replicas"] == 1
-    assert spec["selector"] == {
-        "matchLabels": {"track": "canary", "cdgen.dev/canary-of": "api-canary"}
-    }
+    assert spec["selector"] == {"matchLabels": {"cdgen.dev/canary-of": "api-canary"}}
     labels = spec["template"]["metadata"]["labels"]
     assert labels == {
         "app": "api",
@@ -120,7 +118,8 @@ def test_gateway_canary_pods_leave_the_stable_service() -> None:
             "clusterIP": "10.0.0.1",
         },
     }
-    service = canary_service(stable_service, "api-canary", labels)
+    service = canary_service(stable_service, "api-canary", labels, "api")
+    assert service["metadata"]["annotations"] == {"cdgen.dev/canary-of": "api"}
     assert service["spec"] == {
         "selector": {"app": "api-canary", "cdgen.dev/canary-of": "api-canary"},
         "ports": [{"port": 80}],
@@ -142,17 +141,15 @@ def route(*rules: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_a_route_plan_patches_only_the_stable_rules_and_tests_them_first() -> None:
-    plan, problem = plan_route(
-        route(
-            [{"name": "api", "port": 80}],
-            [{"name": "docs"}],
-            [{"name": "api", "port": 80, "weight": 3}],
-        ),
-        "web",
-        "api",
+    original = route(
+        [{"name": "api", "port": 80}],
+        [{"name": "docs"}],
+        [{"name": "api", "port": 80, "weight": 3}],
     )
+    plan, problem = plan_route(original, "web", "api")
     assert problem == "" and plan is not None
-    ops = plan.patch(10, 0)
+    ops, problem = plan.patch(10, 0, original)
+    assert problem == ""
     assert [(op["op"], op["path"]) for op in ops] == [
         ("test", "/spec/rules/0/backendRefs"),
         ("replace", "/spec/rules/0/backendRefs"),
@@ -163,10 +160,33 @@ def test_a_route_plan_patches_only_the_stable_rules_and_tests_them_first() -> No
         {"name": "api", "port": 80, "weight": 90},
         {"name": "api-canary", "port": 80, "weight": 10},
     ]
-    back = plan.patch(0, 10)
-    assert back[0]["value"] == ops[1]["value"] and back[3]["value"] == [
-        {"name": "api", "port": 80, "weight": 3}
-    ]
+    # As the API server stores it: its defaults added. The test carries what was read.
+    stored = route(
+        [{**ref, "group": "", "kind": "Service"} for ref in ops[1]["value"]],
+        [{"name": "docs"}],
+        [{**ref, "group": "", "kind": "Service"} for ref in ops[3]["value"]],
+    )
+    back, problem = plan.patch(0, 10, stored)
+    assert problem == ""
+    assert back[0]["value"] == stored["spec"]["rules"][0]["backendRefs"]
+    assert back[3]["value"] == [{"name": "api", "port": 80, "weight": 3}]
+    assert plan.restore_by_hand() == [op for op in back if op["op"] == "replace"]
+
+
+def test_a_route_someone_else_changed_is_not_patched() -> None:
+    original = route([{"name": "api", "port": 80}])
+    plan, _ = plan_route(original, "web", "api")
+    assert plan is not None
+    edited = route(
+        [{"name": "api", "port": 80, "weight": 90}, {"name": "api-canary", "weight": 10}]
+    )
+    ops, problem = plan.patch(0, 5, edited)
+    assert ops == []
+    assert problem == (
+        "rule 0 of HTTPRoute web is not as this run left it (it sends to: api 90, "
+        "api-canary 10); someone else changed it"
+    )
+    assert plan.patch(5, 0, route())[1].startswith("rule 0 of HTTPRoute web is not as")
 
 
 @pytest.mark.parametrize(
@@ -183,3 +203,13 @@ def test_a_route_plan_patches_only_the_stable_rules_and_tests_them_first() -> No
 def test_routes_the_plan_refuses(rules: list[list[dict[str, Any]]], said: str) -> None:
     plan, problem = plan_route(route(*rules), "web", "api")
     assert plan is None and said in problem
+
+
+def test_a_track_label_of_the_template_is_kept() -> None:
+    """A Service may select it: replacing it would take the canary out of the traffic."""
+    stable = copy.deepcopy(STABLE)
+    stable["spec"]["template"]["metadata"]["labels"]["track"] = "stable"
+    made = canary_deployment(
+        stable, name="api-canary", container="api", image="n", replicas=1, moved=()
+    )
+    assert made["spec"]["template"]["metadata"]["labels"]["track"] == "stable"
