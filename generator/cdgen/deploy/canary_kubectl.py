@@ -65,11 +65,17 @@ class CanaryKubectl:
     def apply(self, manifest: dict[str, Any]) -> CommandResult:
         """``kubectl apply`` of one object, written to a private temporary file (the pod
         template may hold environment values) that is removed afterwards."""
-        descriptor, path = tempfile.mkstemp(prefix="cdgen-canary-", suffix=".json")
+        try:
+            descriptor, path = tempfile.mkstemp(prefix="cdgen-canary-", suffix=".json")
+        except OSError as error:
+            where = tempfile.gettempdir()
+            return CommandResult((), 1, f"cannot write the manifest in {where}: {error.strerror}")
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 json.dump(manifest, handle, sort_keys=True)
             return self._run(["apply", f"--filename={path}"])
+        except OSError as error:
+            return CommandResult((), 1, f"cannot write the manifest {path}: {error.strerror}")
         finally:
             with suppress(OSError):
                 os.unlink(path)

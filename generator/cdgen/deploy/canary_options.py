@@ -224,12 +224,13 @@ def parse_canary(raw: dict[str, str], mode: str, problems: list[str]) -> CanaryO
     return CanaryOptions(traffic, route, steps, pause, analysis)
 
 
-# Seconds a canary can add to a deploy at worst: per step its rollout, its pause and a last
-# check whose queries all run to their time limit; then bringing the canary down.
+# Seconds a canary can add to a deploy at worst: per step its rollout, its pause, and two
+# checks whose queries all run to their time limit (one begun before the pause ends, then
+# the last); then bringing the canary down.
 QUERY_SECONDS = 10
 REMOVAL_SECONDS = 300
 
 
 def canary_worst_case(steps: int, pause: int, rollout_timeout: int, metrics: int) -> int:
-    per_step = rollout_timeout + pause + metrics * QUERY_SECONDS + 60
+    per_step = rollout_timeout + pause + 2 * metrics * QUERY_SECONDS + 60
     return steps * per_step + REMOVAL_SECONDS

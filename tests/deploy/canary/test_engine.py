@@ -7,8 +7,10 @@ as it was and no canary behind, or in the loud degraded report with the commands
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,3 +277,18 @@ def test_a_canary_left_by_a_run_that_died_is_reused_and_removed(
     assert result.outputs["result"] == "deployed", result.log
     assert "deployment.apps/left-canary configured" in result.log
     assert canary_of("left", sandbox) is None
+
+
+def test_an_unwritable_temporary_directory_aborts_cleanly(
+    canary_deploy: CanaryDeploy,
+    sandbox: Sandbox,
+    prometheus: Prometheus,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    add_stable(sandbox, "tmpless")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    result = canary_deploy("tmpless", "--image", NEW, env=canary_env(prometheus))
+    assert result.code == 1  # an abort, not a crash
+    assert_aborted(result, sandbox, "tmpless")
+    assert "cannot write the manifest in" in result.log
