@@ -126,3 +126,13 @@ def step_failure(checks: list[Check]) -> str:
         failed = sum(1 for check in checks[-MAX_FAILED_CHECKS:] if check.verdict == ERROR)
         return f"Prometheus gave no answer ({failed} check(s) in a row): {last.reason}"
     return ""
+
+
+def describe_check(check: Check) -> str:
+    """The log line of a check: each reading against its bound, and the verdict."""
+    readings = ", ".join(
+        f"{r.metric.name} {r.shown} ({r.metric.bound} {format_value(r.metric.limit)})"
+        for r in check.readings
+    )
+    verdict = check.verdict + (f": {check.reason}" if check.reason else "")
+    return f"check {check.number} at {check.seconds:.0f}s: {readings}: {verdict}"

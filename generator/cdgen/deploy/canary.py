@@ -21,12 +21,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cdgen.deploy.analysis import Watch, step_failure
+from cdgen.deploy.analysis import Watch, describe_check, step_failure
 from cdgen.deploy.canary_kubectl import ROUTES, CanaryKubectl
 from cdgen.deploy.canary_options import CanaryOptions, canary_worst_case
 from cdgen.deploy.canary_recovery import CanaryRecovery
 from cdgen.deploy.canary_report import CanaryReport, Check, StepReport
-from cdgen.deploy.kubectl import CommandResult, KubectlError, Target
+from cdgen.deploy.console import Console
+from cdgen.deploy.kubectl import CommandResult, Kubectl, KubectlError, Target
+from cdgen.deploy.options import Options
+from cdgen.deploy.records import Records
+from cdgen.deploy.smoke import Probe, probe_url
 from cdgen.deploy.traffic import (
     CANARY_OF,
     SUFFIX,
@@ -46,12 +50,18 @@ from cdgen.deploy.traffic import (
 class CanaryEngine(CanaryRecovery):
     def __init__(
         self,
-        *args: object,
+        options: Options,
+        kubectl: Kubectl,
+        console: Console,
+        probe: Probe = probe_url,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        records: Records | None = None,
+        holder: str = "cdgen deploy",
         time_scale: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
-        **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(options, kubectl, console, probe, sleep, records=records, holder=holder)
         canary = self.options.canary
         assert canary is not None  # build_engine chooses this engine only for a canary
         self.canary: CanaryOptions = canary
@@ -68,7 +78,7 @@ class CanaryEngine(CanaryRecovery):
         self.outcome.canary = self.report
         self.route: RoutePlan | None = None
         self.moved: tuple[str, ...] = ()  # gateway: the stable Service's selector keys
-        self.stable_service: dict[str, object] = {}
+        self.stable_service: dict[str, Any] = {}
         self.stable_replicas = 0
         self.weight = 0  # the percent the route sends to the canary now
         self.route_live: dict[str, Any] = {}
@@ -125,13 +135,13 @@ class CanaryEngine(CanaryRecovery):
         problem = self._foreign(f"deployment/{self.canary_target.deployment}")
         gateway = self.canary.traffic == "gateway"
         if gateway and not problem:
-            problem = self._plan_route(spec)
+            problem = self._plan_route()
         if problem:
             return problem
+        refusals = [replica_refusal(p, stable) for p in self.canary.steps if not gateway]
+        if any(refusals):
+            return next(refusal for refusal in refusals if refusal)
         for number, percent in enumerate(self.canary.steps, 1):
-            refusal = "" if gateway else replica_refusal(percent, stable)
-            if refusal:
-                return refusal
             share = float(percent) if gateway else real_share(percent, stable)
             replicas = self._replicas(percent)
             self.report.steps.append(StepReport(number, percent, share, replicas, stable))
@@ -146,11 +156,10 @@ class CanaryEngine(CanaryRecovery):
             return max(1, -(-percent * self.stable_replicas // 100))
         return canary_replicas(percent, self.stable_replicas)
 
-    def _plan_route(self, spec: dict[str, Any]) -> str:
+    def _plan_route(self) -> str:
         route_name = self.canary.route
         route = self.cluster.get(f"{ROUTES}/{route_name}")
-        template = spec.get("template") or {}
-        labels = (template.get("metadata") or {}).get("labels") or {}
+        labels = self._template_labels()
         found = []
         for name in service_names(route):
             service = self.cluster.get(f"service/{name}")
@@ -165,7 +174,7 @@ class CanaryEngine(CanaryRecovery):
         name, self.stable_service = found[0]
         if len(name + SUFFIX) > 63:
             return f"the canary Service {name}{SUFFIX} would be longer than 63 characters"
-        self.moved = tuple(sorted(self.stable_service["spec"]["selector"]))  # type: ignore[index]
+        self.moved = tuple(sorted(self.stable_service["spec"]["selector"]))
         self.route, problem = plan_route(route, route_name, name)
         return problem or self._foreign(f"service/{name}{SUFFIX}")
 
@@ -277,14 +286,7 @@ class CanaryEngine(CanaryRecovery):
 
         def record(check: Check) -> None:
             step.checks.append(check)
-            readings = ", ".join(
-                f"{r.metric.name} {r.shown} ({r.metric.bound} {r.metric.limit:g})"
-                for r in check.readings
-            )
-            verdict = check.verdict + (f": {check.reason}" if check.reason else "")
-            self.console.info(
-                f"check {check.number} at {check.seconds:.0f}s: {readings}: {verdict}"
-            )
+            self.console.info(describe_check(check))
 
         analysis = self.canary.analysis
         return Watch(
