@@ -61,7 +61,9 @@ class CanaryRecovery(Engine):
         if not result.ok:
             return f"HTTPRoute {route.route} was not reweighted (kubectl exit {result.returncode})"
         self.weight, self.route_live = percent, {}
-        if not urgent:  # as the API server stored it (with its defaults), for a cancellation
+        if (
+            percent and not urgent
+        ):  # as the API server stored it (defaults and all), for a cancellation
             try:
                 self.route_live = self.cluster.get(f"{ROUTES}/{route.route}")
             except KubectlError as error:

@@ -3,7 +3,7 @@ decision), then per step each check's values against the bounds, over time."""
 
 from __future__ import annotations
 
-from cdgen.deploy.canary_report import PASS, CanaryReport, Check, StepReport, format_value
+from cdgen.deploy.canary_report import PASS, CanaryReport, Check, Reading, StepReport, format_value
 from cdgen.deploy.durations import format_seconds
 from cdgen.deploy.markdown import cell, code
 
@@ -44,8 +44,17 @@ def _steps_table(report: CanaryReport) -> list[str]:
     return lines
 
 
+def _reading(reading: Reading) -> str:
+    """The value, marked when it broke its bound or the query failed."""
+    value = reading.value
+    if reading.error:
+        return "⚠️ " + cell(reading.shown)
+    broken = value is not None and reading.metric.violated_by(value)
+    return cell(reading.shown) + (" ❌" if broken else "")
+
+
 def _check_row(check: Check) -> str:
-    values = " | ".join(cell(reading.shown) for reading in check.readings)
+    values = " | ".join(_reading(reading) for reading in check.readings)
     verdict = _VERDICTS.get(check.verdict, check.verdict)
     reason = f": {cell(check.reason)}" if check.reason else ""
     return f"| {check.number} | {format_seconds(check.seconds)} | {values} | {verdict}{reason} |"

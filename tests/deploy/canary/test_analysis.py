@@ -113,6 +113,7 @@ def test_an_error_spike_at_step_2_aborts_within_one_interval(
     )
     assert "| 1 | 5% | 5.0% | 1 beside 19 | 3 | ✅ passed |" in summary
     assert "| 2 | 25% | 26.9% | 7 beside 19 | 1 | ❌ aborted: error-rate was" in summary
+    assert f"| 1 | 1.0s | {reason.group(1)} ❌ | 0.0475 | ❌ fail: error-rate was" in summary
 
 
 def test_a_latency_breach_aborts(
