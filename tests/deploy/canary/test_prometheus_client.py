@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from support.prometheus_server import Prometheus
+from support.prometheus_server import Prometheus, PrometheusMissing, prometheus_binary
 
 from cdgen.deploy.analysis import fill_in, judge, read_metric
 from cdgen.deploy.canary_options import Metric
@@ -163,3 +164,13 @@ def test_a_dripping_answer_is_cut_off_at_the_time_limit(fake: Fake) -> None:
 def test_an_unreachable_prometheus(closed_port: int) -> None:
     with pytest.raises(PrometheusError, match="connection refused"):
         query_prometheus(f"http://127.0.0.1:{closed_port}", "up")
+
+
+def test_without_prometheus_the_tests_fail_with_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        PrometheusMissing, match=r"apt-get install -y --no-install-recommends prometheus"
+    ):
+        prometheus_binary()
