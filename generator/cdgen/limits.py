@@ -29,13 +29,14 @@ def find_job_time_violations(doc: Document, pipeline: Pipeline) -> Iterator[Viol
     for index, env in enumerate(pipeline.environments):
         if env.job_minutes > JOB_MINUTES:
             line, col = doc.position(["environments", index, "name"])
+            canary = "canary steps and pauses, " if env.canary else ""
             yield Violation(
                 doc.path,
                 line,
                 col,
                 f"environments[{index}]: the deploy job of '{env.name}' could take "
-                f"{env.job_minutes} minutes at worst (rollout timeouts, smoke retries, e2e "
-                f"timeout and a rollback), over GitHub's 6-hour limit for a job on a "
+                f"{env.job_minutes} minutes at worst ({canary}rollout timeouts, smoke retries, "
+                f"e2e timeout and a rollback), over GitHub's 6-hour limit for a job on a "
                 f"GitHub-hosted runner ({JOB_MINUTES} minutes, {LIMITS_URL}); shorten them",
             )
 

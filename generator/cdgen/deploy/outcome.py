@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cdgen.deploy.canary_report import CanaryReport
 from cdgen.deploy.preflight import Finding
 
 DEPLOYED = "deployed"
@@ -56,6 +57,7 @@ class Outcome:
     # The GitHub deployment record this run opened (None: none), and what became of it.
     deployment_id: int | None = None
     record: str = ""
+    canary: CanaryReport | None = None  # strategy canary: its steps, checks and decisions
 
     @property
     def succeeded(self) -> bool:
