@@ -218,8 +218,8 @@ CASES = [
         "version: 1\n",
         "version: 1\nowner: me\n",
         [
-            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, metrics, name, unmanaged, "
-            "version)"
+            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, metrics, name, "
+            "services, unmanaged, version)"
         ],
         id="unknown-key-allowed",
     ),

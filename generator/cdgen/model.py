@@ -18,6 +18,7 @@ from cdgen.cloud import (
     registry_account,
 )
 from cdgen.resources import schema_defaults
+from cdgen.services_model import Service, build_services
 from cdgen.stamp import Stamp, release_tag
 
 # The movable major tag, used only by a cdgen that knows no commit of its own.
@@ -206,6 +207,7 @@ class Pipeline:
     generator: Generator
     unmanaged: frozenset[str] = frozenset()
     metrics: bool = True
+    services: tuple[Service, ...] = ()  # empty: the single-service form
 
     @property
     def manual_environments(self) -> tuple[Environment, ...]:
@@ -223,15 +225,17 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     `stamp` is the commit this cdgen was built from: the default pin of its action."""
     name = str(data["name"])
     action = _build_action(data.get("action") or {}, stamp)
+    environments = tuple(_build_environment(e, name) for e in data["environments"])
     return Pipeline(
         name=name,
         branch=str(data.get("branch", schema_defaults()["branch"])),
         image=_build_image(data.get("image") or {}),
-        environments=tuple(_build_environment(e, name) for e in data["environments"]),
+        environments=environments,
         action=action,
         generator=Generator(action.repository, stamp),
         unmanaged=frozenset(str(p) for p in data.get("unmanaged") or ()),
         metrics=bool(data.get("metrics", schema_defaults()["metrics"])),
+        services=build_services(data, environments, data.get("image") or {}),
     )
 
 

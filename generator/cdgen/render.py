@@ -26,6 +26,14 @@ OUTPUTS: dict[str, str] = {
 }
 
 
+# The templates that take their place for a monorepo's services (`services:`).
+SERVICES_TEMPLATES = {
+    "cd.yml.j2": "cd-services.yml.j2",
+    "ci.yml.j2": "ci-services.yml.j2",
+    "rollback.yml.j2": "rollback-services.yml.j2",
+}
+
+
 @dataclass(frozen=True)
 class Stage:
     """One environment's place in cd.yml: what it waits for and what it deploys."""
@@ -53,11 +61,17 @@ def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
         "source": source,
         "version": __version__,
     }
+    if pipeline.services:
+        context.update(services_context(pipeline))
     return {
-        path: env.get_template(name).render(context)
+        path: env.get_template(_template(pipeline, name)).render(context)
         for path, name in sorted(OUTPUTS.items())
         if path not in pipeline.unmanaged and _wanted(pipeline, name)
     }
+
+
+def _template(pipeline: Pipeline, name: str) -> str:
+    return SERVICES_TEMPLATES.get(name, name) if pipeline.services else name
 
 
 def _wanted(pipeline: Pipeline, template: str) -> bool:
@@ -81,7 +95,11 @@ def plan_stages(pipeline: Pipeline) -> list[Stage]:
                     manual=True,
                     source="promotion",
                     needs=("promotion",),
-                    image=gh("needs.promotion.outputs.image"),
+                    image=gh(
+                        "needs.promotion.outputs.images"
+                        if pipeline.services
+                        else "needs.promotion.outputs.image"
+                    ),
                     commit=gh("needs.promotion.outputs.commit"),
                 )
             )
@@ -90,6 +108,8 @@ def plan_stages(pipeline: Pipeline) -> list[Stage]:
         if previous is not None:
             needs.append(f"deploy-{previous.name}")  # its deploy, e2e and rollback: one job
         image = gh("needs.build.outputs.image") + "@" + gh("needs.build.outputs.digest")
+        if pipeline.services:  # each service's image@digest, as a JSON object
+            image = gh("toJSON(needs.build.outputs)")
         stages.append(Stage(env, False, "build", tuple(needs), image, gh("github.sha")))
         previous = env
     return stages
@@ -143,3 +163,31 @@ def _environment() -> jinja2.Environment:
     )
     env.globals.update(gh=gh, gh_string=gh_string, uses=uses, q=quote, kubelogin=KUBELOGIN)
     return env
+
+
+def services_context(pipeline: Pipeline) -> dict[str, object]:
+    """What the services' templates add: the changes step's table, each environment's
+    targets and its job's time limit for every service at once."""
+    from cdgen.services_model import changes_table, fleet_job_minutes, targets_table
+
+    count = len(pipeline.services)
+    return {
+        "changes_base": changes_environment(pipeline).name,
+        "changes_table": changes_table(pipeline.services, pipeline.image),
+        "targets": {
+            env.name: targets_table(pipeline.services, env.name, env.url)
+            for env in pipeline.environments
+        },
+        # A promotion deploys one service; a push every one that changed, all at worst.
+        "stage_minutes": {
+            env.name: fleet_job_minutes(env, 1 if env.approval == "manual" else count)
+            for env in pipeline.environments
+        },
+    }
+
+
+def changes_environment(pipeline: Pipeline) -> Environment:
+    """Whose records say what was deployed last: the last environment a push reaches (the
+    first one, when every environment is promoted by hand)."""
+    pushed = [env for env in pipeline.environments if env.approval != "manual"]
+    return pushed[-1] if pushed else pipeline.environments[0]

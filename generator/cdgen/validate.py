@@ -15,6 +15,7 @@ from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
 from cdgen.rules import matches
+from cdgen.services_rules import find_service_violations
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -55,6 +56,8 @@ def find_violations(doc: Document) -> Iterator[Violation]:
     yield from _check_environments(doc)
     yield from _check_registry_region(doc)
     yield from find_canary_violations(doc, lambda where, message: _at(doc, where, message))
+    yield from find_service_violations(doc, lambda where, message: _at(doc, where, message))
+    yield from _check_service_repositories(doc, validator)
 
 
 def _validator_class() -> Any:
@@ -221,6 +224,25 @@ def _check_registry_region(doc: Document) -> Iterator[Violation]:
             ["image", "login", "aws", "region"],
             f"must be {host_region}, the region in the registry's host {registry} (got {region!r})",
         )
+
+
+def _check_service_repositories(doc: Document, validator: Any) -> Iterator[Violation]:
+    """A service's own image path follows the shared registry's rules (Artifact Registry's
+    PROJECT/REPOSITORY/IMAGE, Docker Hub's NAMESPACE/NAME), as the top-level one does."""
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    image: dict[str, Any] = data["image"] if isinstance(data.get("image"), dict) else {}
+    services = data.get("services")
+    for index, service in enumerate(services if isinstance(services, list) else []):
+        own = service.get("image") if isinstance(service, dict) else None
+        repository = own.get("repository") if isinstance(own, dict) else None
+        if not isinstance(repository, str):
+            continue
+        probe: dict[str, Any] = {k: image[k] for k in ("registry", "login") if k in image}
+        probe["repository"] = repository
+        for error in validator.descend(probe, load_schema()["properties"]["image"]):
+            if list(error.absolute_path) == ["repository"] and error.validator == "pattern":
+                where: list[PathItem] = ["services", index, "image", "repository"]
+                yield _at(doc, where, f"{_describe(error)}{_got(repository)}")
 
 
 def _at(

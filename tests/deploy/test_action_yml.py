@@ -39,7 +39,8 @@ def test_every_input_reaches_the_engine_through_env() -> None:
 def test_every_input_and_output_is_described() -> None:
     for spec in [*ACTION["inputs"].values(), *ACTION["outputs"].values()]:
         assert spec["description"].strip()
-    assert set(ACTION["outputs"]) == {"result", "previous-image", "deployed-image", "deployment-id"}
+    single = {"result", "previous-image", "deployed-image", "deployment-id"}
+    assert set(ACTION["outputs"]) == single | {"services", "matrix", "any"}
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
 
 

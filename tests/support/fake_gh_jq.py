@@ -33,6 +33,7 @@ JQ_EXPRESSIONS = (
     ".commit.committer.date",
     ".merge_base_commit.sha",
     ".payload.image",
+    ".payload.service",
     ".[0].verificationResult.signature.certificate.sourceRepositoryDigest",
     ".[].verificationResult.signature.certificate.sourceRepositoryDigest",
     ".[0].verificationResult.signature.certificate.sourceRepositoryURI",

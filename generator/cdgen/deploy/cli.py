@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from cdgen.deploy.cancel import Cancelled, SignalGuard, signal_name
+from cdgen.deploy.changes_step import run_changes
 from cdgen.deploy.console import Console
 from cdgen.deploy.engine import build_engine
+from cdgen.deploy.fleet_step import run_fleet
 from cdgen.deploy.inputs import INPUTS
 from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
@@ -220,6 +222,7 @@ def _records(options: Options, console: Console, environ: Mapping[str, str]) -> 
         environment=options.environment,
         environment_url=recording.environment_url,
         commit=recording.commit,  # mode record: closing a record names no commit
+        service=recording.service,
     )
     return Records(target, lambda text: console.warning(text, "Deployment record"))
 
@@ -283,6 +286,10 @@ def run(
         _write(reports.summary, "")
         _write(reports.outputs, "")
         return EXIT_USAGE
+    if raw["mode"] == "changes":
+        return run_changes(raw, environ, console, reports.summary, reports.outputs)
+    if raw["services"] or raw["images"] or raw["results"]:
+        return run_fleet(raw, environ, stream, console, (reports.summary, reports.outputs), guard)
     held = Holder(Outcome(raw["mode"] or "deploy", raw["environment"], raw["image"]))
     code = EXIT_UNEXPECTED
     try:

@@ -32,14 +32,19 @@ class InputSpec:
 _KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never from argv"
 _TOKEN_HELP = "GitHub token that records the deploy; read from the environment only"  # noqa: S105
 _PROMETHEUS_TOKEN_HELP = "bearer token for the Prometheus; read from the environment only"  # noqa: S105
-MODES = ("deploy", "rollback", "verify", "record")
+_SERVICES_HELP = (
+    "JSON list: where each service runs (service, deployment, container, smoke-url, "
+    "environment-url); with mode changes, each service's paths"
+)
+MODES = ("deploy", "rollback", "verify", "record")  # and "changes", outside the engine
 
 INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "mode",
         "deploy",
         "deploy: roll out a new image; rollback: redeploy an earlier one; verify: check that "
-        "image is the live one, changing nothing; record: close a deployment record",
+        "image is the live one, changing nothing; record: close a deployment record; changes: "
+        "which of a monorepo's services changed",
     ),
     InputSpec("image", "", "image reference with a tag or an @sha256: digest"),
     InputSpec("only-if-live", "", "change nothing unless this image is live (empty: no condition)"),
@@ -60,6 +65,7 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("github-token", "", _TOKEN_HELP, secret=True, cli=False),
     InputSpec("commit", "", "commit the image was built from: its deployment record names it"),
     InputSpec("environment-url", "", "URL of the environment, shown on the deployment record"),
+    InputSpec("service", "", "the service the Deployment runs, named in the deployment record"),
     InputSpec("record-open", "false", "true: leave the record in progress for mode record"),
     InputSpec("deployment-id", "", "mode record: the deployment record to close"),
     InputSpec("record-state", "", "mode record: success, failure or error"),
@@ -74,6 +80,11 @@ INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec("analysis-url", "", "the Prometheus base URL, when it is kept out of analysis"),
     InputSpec("analysis-token", "", _PROMETHEUS_TOKEN_HELP, secret=True, cli=False),
+    InputSpec("services", "", _SERVICES_HELP, cli=False),
+    InputSpec(
+        "images", "", "JSON: service → the image to deploy, verify or roll back to", cli=False
+    ),
+    InputSpec("results", "", "JSON: the `services` output of an earlier deploy step", cli=False),
 )
 
 INPUTS_BY_NAME = {spec.name: spec for spec in INPUTS}

@@ -15,6 +15,7 @@ from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome
 from cdgen.deploy.records_target import CONTROL, TOKEN, one_line
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
+SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 DEPLOYMENT_ID = re.compile(r"[1-9][0-9]{0,18}")
 MAX_DEPLOYMENT_ID = 2**63 - 1  # GitHub's ids are 64-bit signed integers
 CLOSING_STATES = ("success", "failure", "error")
@@ -32,6 +33,7 @@ class Recording:
     deployment_id: int | None = None  # mode record: the record to close
     state: str = ""  # mode record
     description: str = ""  # mode record
+    service: str = ""  # named in the record's payload
 
 
 def parse_recording(raw: dict[str, str], mode: str, problems: list[str]) -> Recording:
@@ -47,7 +49,12 @@ def parse_recording(raw: dict[str, str], mode: str, problems: list[str]) -> Reco
     keep_open = raw.get("record-open", "false")
     if keep_open not in ("true", "false"):
         problems.append(f"record-open: {keep_open[:20]!r} is not 'true' or 'false'")
-    recording = Recording(token, commit, raw.get("environment-url", ""), keep_open == "true")
+    service = raw.get("service", "")
+    if service and not SERVICE.fullmatch(service):
+        problems.append(f"service: {service[:80]!r} is not a service name (a-z, 0-9, '-')")
+    recording = Recording(
+        token, commit, raw.get("environment-url", ""), keep_open == "true", service=service
+    )
     if mode != "record":
         return recording
     return _parse_closing(raw, recording, problems)
@@ -75,6 +82,7 @@ def _parse_closing(raw: dict[str, str], recording: Recording, problems: list[str
         number or None,
         state,
         one_line(description),
+        recording.service,
     )
 
 

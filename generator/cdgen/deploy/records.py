@@ -76,12 +76,15 @@ class Records:
         if problem:
             self._warning(f"no deployment record: {problem}")
             return None
+        payload = {"image": image, "tool": "cdgen"}
+        if self.target.service:
+            payload["service"] = self.target.service
         body: dict[str, Any] = {
             "ref": self.target.commit,
             "task": task,
             "auto_merge": False,  # a rollback deploys a commit behind the default branch
             "required_contexts": [],  # the image was tested; commit checks do not gate this
-            "payload": {"image": image, "tool": "cdgen"},
+            "payload": payload,
             "environment": self.target.environment,
             "description": shorten(description),
             "transient_environment": False,

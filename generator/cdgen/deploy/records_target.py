@@ -41,6 +41,12 @@ def url_problem(name: str, url: str) -> str:
     return _url_problem(name, url)
 
 
+def api_url_problem(url: str) -> str:
+    """Why ``url`` cannot take a token: not https (but on the loopback interface), or with
+    credentials, a query or a fragment; "" when it can."""
+    return _url_problem("the API URL", url, api=True)
+
+
 @dataclass(frozen=True)
 class RecordTarget:
     api_url: str  # GITHUB_API_URL: https://api.github.com, or https://HOST/api/v3 (GHES)
@@ -51,6 +57,7 @@ class RecordTarget:
     commit: str  # the 40-hex commit of the image that goes live
     log_url: str  # the workflow run's URL; may be ""
     production: bool | None = None  # None: let GitHub decide from the environment's name
+    service: str = ""  # a monorepo's service, named in the record's payload ("": none)
 
     def problem(self, *, closing: bool = False) -> str:
         """Why no record can be made with this target; "" when it can. ``closing``: only a
@@ -99,6 +106,7 @@ def target_from_environ(
     environment_url: str,
     commit: str,
     production: bool | None = None,
+    service: str = "",
 ) -> RecordTarget:
     """A target for the repository and run that GitHub Actions describes in ``environ``."""
     return RecordTarget(
@@ -110,4 +118,5 @@ def target_from_environ(
         commit=commit,
         log_url=run_url(environ),
         production=production,
+        service=service,
     )

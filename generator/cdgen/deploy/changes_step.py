@@ -1,0 +1,89 @@
+"""The action's ``mode: changes`` step: read its inputs, find the changed services, write the
+outputs and the job summary. It never fails a run over the records: what it cannot tell
+counts as changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TextIO
+
+from cdgen.deploy.changes import InvalidServices, find_changes, parse_entries
+from cdgen.deploy.changes import render_outputs as changes_outputs
+from cdgen.deploy.changes import render_summary as changes_summary
+from cdgen.deploy.changes_records import RecordReader
+from cdgen.deploy.console import Console
+from cdgen.deploy.records_target import REPOSITORY, TOKEN, api_url_problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def run_changes(
+    raw: Mapping[str, str],
+    environ: Mapping[str, str],
+    console: Console,
+    summary: TextIO | None,
+    outputs: TextIO | None,
+) -> int:
+    problems: list[str] = []
+    entries = []
+    try:
+        entries = parse_entries(raw.get("services", ""))
+    except InvalidServices as error:
+        problems.append(str(error))
+    environment = raw.get("environment", "")
+    if not environment or len(environment) > 100 or not environment.isprintable():
+        problems.append("environment: the environment whose deployment records count")
+    reader = _reader(raw, environ, problems)
+    if problems:
+        for problem in problems:
+            console.error(problem, "Invalid input")
+        return EXIT_USAGE
+    verdicts = find_changes(
+        entries,
+        environment,
+        environ,
+        reader,
+        lambda text: console.warning(text, "Deployment records"),
+        cwd=environ.get("GITHUB_WORKSPACE") or os.getcwd(),
+    )
+    for verdict in verdicts:
+        console.info(
+            f"{verdict.service}: {'changed' if verdict.changed else 'unchanged'}: {verdict.why}"
+        )
+    if reader is not None:
+        console.info(f"{reader.requests} request(s) to GitHub's API")
+    code = EXIT_OK
+    for handle, text in (
+        (summary, changes_summary(environment, verdicts)),
+        (outputs, changes_outputs(entries, verdicts)),
+    ):
+        if handle is None:
+            continue
+        try:
+            with handle:
+                handle.write(text)
+        except OSError as error:
+            console.error(
+                f"cannot write {handle.name}: {error.strerror or error}", "Outputs not written"
+            )
+            code = EXIT_FAILED
+    return code
+
+
+def _reader(
+    raw: Mapping[str, str], environ: Mapping[str, str], problems: list[str]
+) -> RecordReader | None:
+    token = raw.get("github-token", "")
+    if not token:
+        return None
+    if not TOKEN.fullmatch(token) or len(token) > 1024:
+        problems.append("github-token: not a token (printable characters, no spaces)")
+    api_url = environ.get("GITHUB_API_URL", "https://api.github.com")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    problem = api_url_problem(api_url)
+    if problem:
+        problems.append(problem)
+    if not REPOSITORY.fullmatch(repository):
+        problems.append("GITHUB_REPOSITORY: not OWNER/NAME")
+    return RecordReader(api_url, repository, token)
