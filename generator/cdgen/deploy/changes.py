@@ -195,11 +195,10 @@ def render_outputs(entries: list[Entry], verdicts: list[Verdict]) -> str:
     )
 
 
-def render_summary(environment: str, verdicts: list[Verdict]) -> str:
+def render_summary(verdicts: list[Verdict]) -> str:
     changed = sum(v.changed for v in verdicts)
     lines = [
         f"### Changed services: {changed} of {len(verdicts)}",
-        f"Compared with each service's last successful deploy to {environment}.",
         "",
         "| Service | Changed | Why |",
         "|---|---|---|",

@@ -38,6 +38,7 @@ def run_changes(
     if problems:
         for problem in problems:
             console.error(problem, "Invalid input")
+        _write((summary, ""), (outputs, ""))
         return EXIT_USAGE
     verdicts = find_changes(
         entries,
@@ -53,22 +54,26 @@ def run_changes(
         )
     if reader is not None:
         console.info(f"{reader.requests} request(s) to GitHub's API")
-    code = EXIT_OK
-    for handle, text in (
-        (summary, changes_summary(environment, verdicts)),
-        (outputs, changes_outputs(entries, verdicts)),
-    ):
+    written = _write(
+        (summary, changes_summary(verdicts)), (outputs, changes_outputs(entries, verdicts))
+    )
+    for problem in written:
+        console.error(problem, "Outputs not written")
+    return EXIT_FAILED if written else EXIT_OK
+
+
+def _write(*files: tuple[TextIO | None, str]) -> list[str]:
+    """Write each text and close each file; what could not be written."""
+    problems = []
+    for handle, text in files:
         if handle is None:
             continue
         try:
             with handle:
                 handle.write(text)
         except OSError as error:
-            console.error(
-                f"cannot write {handle.name}: {error.strerror or error}", "Outputs not written"
-            )
-            code = EXIT_FAILED
-    return code
+            problems.append(f"cannot write {handle.name}: {error.strerror or error}")
+    return problems
 
 
 def _reader(

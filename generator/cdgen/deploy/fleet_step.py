@@ -40,6 +40,8 @@ def run_fleet(  # noqa: PLR0917 - the step's inputs, in the order the step has t
         for problem in error.problems:
             console.error(problem, "Invalid input")
         console.error("nothing was changed: fix the inputs above", "Invalid input")
+        _write(summary, "", console)
+        _write(outputs, "", console)
         return EXIT_USAGE
     if guard is not None:
         guard.hold()  # signals are recorded, then passed on to the engines
