@@ -67,10 +67,13 @@ def _root(
 def validate(config: ConfigOption = Path("cdgen.yml")) -> int:
     """Check the descriptor and report every problem with its line and column."""
     from cdgen.descriptor import read_descriptor
+    from cdgen.services_rules import find_unmatched_paths
     from cdgen.validate import validate_document
 
     doc = read_descriptor(config, _shown(config))
     validate_document(doc)
+    for warning in find_unmatched_paths(doc, config.parent):
+        _warn(str(warning))
     typer.echo(f"{doc.path}: valid")
     return 0
 

@@ -4,9 +4,12 @@ service, overrides only for environments that exist. Each is reported at its pos
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+from cdgen.deploy.paths import PathMatcher, normalize
 from cdgen.descriptor import Document, PathItem
 from cdgen.errors import Violation
 
@@ -191,3 +194,70 @@ def _unique_deployments(
             )
         else:
             seen[deployment] = index
+
+
+MAX_FILES = 200_000  # files looked at in the working tree; a bigger tree is checked in part
+
+
+def find_unmatched_paths(doc: Document, root: Path) -> list[Violation]:
+    """Each service's `paths` entry (its image's context by default) that matches no file
+    under ``root``: a typo there would never trigger the service."""
+    services = doc.data.get("services") if isinstance(doc.data, dict) else None
+    if not isinstance(services, list):
+        return []
+    files: list[str] | None = None
+    found: list[Violation] = []
+    for index, service in enumerate(services):
+        for where, pattern in _service_paths(service, index):
+            if not any(char in pattern for char in "*?"):
+                if (root / normalize(pattern)).exists():
+                    continue
+            else:
+                files = _working_tree(root) if files is None else files
+                if PathMatcher([pattern]).any_match(files):
+                    continue
+            line, col = doc.position(where)
+            found.append(
+                Violation(
+                    doc.path,
+                    line,
+                    col,
+                    f"{_dotted(where)}: {pattern!r} matches nothing "
+                    "in the working tree, so no change would trigger this service",
+                )
+            )
+    return found
+
+
+def _service_paths(service: Any, index: int) -> Iterator[tuple[list[PathItem], str]]:
+    if not isinstance(service, dict):
+        return
+    paths = service.get("paths")
+    if isinstance(paths, list):
+        for number, pattern in enumerate(paths):
+            if isinstance(pattern, str):
+                yield ["services", index, "paths", number], pattern
+        return
+    image = service.get("image")
+    context = image.get("context") if isinstance(image, dict) else None
+    if isinstance(context, str):
+        yield ["services", index, "image", "context"], context
+
+
+def _working_tree(root: Path) -> list[str]:
+    files: list[str] = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(f for f in folders if f != ".git")
+        relative = Path(folder).relative_to(root).as_posix()
+        for name in names:
+            files.append(name if relative == "." else f"{relative}/{name}")
+            if len(files) >= MAX_FILES:
+                return files
+    return files
+
+
+def _dotted(where: list[PathItem]) -> str:
+    text = ""
+    for step in where:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text

@@ -68,10 +68,15 @@ def history(tmp_path: Path, state: GitHubState) -> GitHistory:
     return found
 
 
-def deployed(state: GitHubState, sha: str, service: str, *states: str, env: str = "production") -> int:
+def deployed(
+    state: GitHubState, sha: str, service: str, *states: str, env: str = "production"
+) -> int:
     moments = [(s, f"2026-01-02T00:00:{i:02d}Z") for i, s in enumerate(states)]
-    payload = {"image": f"ghcr.io/acme/shop/{service}@sha256:{'0' * 64}", "tool": "cdgen",
-               "service": service}  # fmt: skip
+    payload = {
+        "image": f"ghcr.io/acme/shop/{service}@sha256:{'0' * 64}",
+        "tool": "cdgen",
+        "service": service,
+    }
     return state.add_deployment(REPO, sha, env, moments, payload=payload)
 
 
@@ -113,7 +118,9 @@ def changes(
     return Step(code, stream.getvalue(), outputs, summary.read_text(encoding="utf-8"))
 
 
-def test_a_first_run_changes_every_service(tmp_path: Path, history: GitHistory, api: GitHubApi) -> None:
+def test_a_first_run_changes_every_service(
+    tmp_path: Path, history: GitHistory, api: GitHubApi
+) -> None:
     step = changes(tmp_path, history, api)
     assert step.code == 0
     assert step.changed == ["cart", "catalog", "web"]
@@ -152,7 +159,7 @@ def test_nothing_changed_gives_an_empty_matrix(
         ({"libs/db/db.go": "package db // v2\n"}, ["catalog"]),  # libs/**/*.go
         ({"libs/db/README.md": "x\n"}, []),  # not a .go file
         ({"libs/deep/er/x.go": "package x\n"}, ["catalog"]),  # ** spans folders
-        ({"src/web/package.json": "{\"a\": 1}\n"}, ["web"]),  # src/web/*.json
+        ({"src/web/package.json": '{"a": 1}\n'}, ["web"]),  # src/web/*.json
         ({"src/web/notes.txt": "x\n"}, []),
         ({"src/web/app/deep/x.js": "x\n"}, ["web"]),  # a folder covers what is under it
         ({"src/cartography/x.go": "x\n"}, []),  # src/cart is a folder, not a prefix
@@ -210,10 +217,17 @@ def test_records_of_other_environments_tasks_and_tools_do_not_count(
 ) -> None:
     first = history.shas[0]
     deployed(state, first, "cart", "in_progress", "success", env="staging")
-    state.add_deployment(REPO, first, "production", [("success", "2026-01-02T00:00:00Z")],
-                         payload={"image": "x", "service": "catalog"}, task="rollback")  # fmt: skip
-    state.add_deployment(REPO, first, "production", [("success", "2026-01-02T00:00:00Z")],
-                         payload="not json")  # fmt: skip
+    state.add_deployment(
+        REPO,
+        first,
+        "production",
+        [("success", "2026-01-02T00:00:00Z")],
+        payload={"image": "x", "service": "catalog"},
+        task="rollback",
+    )
+    state.add_deployment(
+        REPO, first, "production", [("success", "2026-01-02T00:00:00Z")], payload="not json"
+    )
     deployed(state, first, "web", "in_progress", "success")
     assert changes(tmp_path, history, api).changed == ["cart", "catalog"]
 
@@ -223,8 +237,13 @@ def test_a_payload_handed_back_as_json_text_is_read(
 ) -> None:
     first = history.shas[0]
     for service in ("cart", "catalog", "web"):
-        state.add_deployment(REPO, first, "production", [("success", "2026-01-02T00:00:00Z")],
-                             payload=json.dumps({"service": service}))  # fmt: skip
+        state.add_deployment(
+            REPO,
+            first,
+            "production",
+            [("success", "2026-01-02T00:00:00Z")],
+            payload=json.dumps({"service": service}),
+        )
     assert changes(tmp_path, history, api).changed == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from support.github_state import GitHubState
@@ -33,7 +34,7 @@ class GitHistory:
         )
         return done.stdout.strip()
 
-    def commit(self, files: dict[str, str | None], message: str = "change") -> str:
+    def commit(self, files: Mapping[str, str | None], message: str = "change") -> str:
         """Write (or, with None, delete) the files, commit them all; the new commit's SHA."""
         for name, text in files.items():
             path = self.root / name

@@ -174,8 +174,10 @@ def find_changes(  # noqa: PLR0917 - the step's inputs, in the order the step ha
     try:
         since = reader.last_deployed(environment, [entry.name for entry in entries])
     except RecordsUnavailable as problem:
-        warn(f"cannot read the deployment records of {environment} ({problem}): every service "
-             "counts as changed")  # fmt: skip
+        warn(
+            f"cannot read the deployment records of {environment} ({problem}): every service "
+            "counts as changed"
+        )
         return every(entries, "the deployment records could not be read")
     return judge(entries, since, cwd)
 

@@ -123,8 +123,12 @@ def plan_fleet(raw: Mapping[str, str]) -> Plan:
     record_only = mode == "record" and not raw.get("services")
     targets = {} if record_only else parse_targets(raw, problems)
     given = [name for name in ("images", "results") if raw.get(name)]
-    wanted = {"deploy": ("images",), "verify": ("images",), "rollback": ("images", "results"),
-              "record": ("results",)}.get(mode, ())  # fmt: skip
+    wanted = {
+        "deploy": ("images",),
+        "verify": ("images",),
+        "rollback": ("images", "results"),
+        "record": ("results",),
+    }.get(mode, ())
     if len(given) != 1 or given[0] not in wanted:
         problems.append(
             f"mode {mode} with `services` takes " + " or ".join(f"`{n}`" for n in wanted)
@@ -192,8 +196,13 @@ def _from_results(
         if previous == deployed:
             members.append(Member(service, {}, record, "the deploy changed nothing", ok=True))
             continue
-        inputs = {**_target_inputs(service, targets[service]), "image": previous,
-                  "only-if-live": deployed, "github-token": "", "commit": ""}  # fmt: skip
+        inputs = {
+            **_target_inputs(service, targets[service]),
+            "image": previous,
+            "only-if-live": deployed,
+            "github-token": "",
+            "commit": "",
+        }
         members.append(Member(service, inputs, record))
     return members
 
@@ -236,6 +245,12 @@ def render_summary(mode: str, environment: str, results: list[MemberResult], not
     for r in sorted(results, key=lambda r: r.service):
         if r.summary.strip():
             icon = "✅" if r.result in (DEPLOYED, ROLLED_BACK, SKIPPED) else "❌"
-            lines += ["", f"<details><summary>{icon} {r.service}</summary>", "", r.summary.rstrip(),
-                      "", "</details>"]  # fmt: skip
+            lines += [
+                "",
+                f"<details><summary>{icon} {r.service}</summary>",
+                "",
+                r.summary.rstrip(),
+                "",
+                "</details>",
+            ]
     return "\n".join(lines) + "\n"

@@ -155,7 +155,8 @@ class FleetRunner:
             self.running[service] = child
         try:
             assert child.stdout is not None
-            self.relay.follow(service, child.stdout)
+            with child.stdout:
+                self.relay.follow(service, child.stdout)
             return child.wait()
         finally:
             with self.lock:

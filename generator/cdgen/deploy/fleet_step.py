@@ -83,15 +83,20 @@ def _close_records(
     members = [m for m in plan.members if m.record is not None]
     if not members or not token:
         return
-    target = target_from_environ(
-        environ, token=token, environment=raw.get("environment", ""), environment_url="", commit=""
-    )
-    records = Records(target, lambda text: console.warning(text, "Deployment record"))
     by_service = {r.service: r for r in results}
     for member in members:
         result = by_service[member.service]
         state, description = _record_state(plan.mode, raw, result)
         assert member.record is not None
+        target = target_from_environ(
+            environ,
+            token=token,
+            environment=raw.get("environment", ""),
+            environment_url="",
+            commit="",
+            service=member.service,
+        )
+        records = Records(target, lambda text: console.warning(text, "Deployment record"))
         if records.close(member.record, state, description):
             result.record = f"deployment {member.record}: {state}"
             if plan.mode == "record":

@@ -117,7 +117,11 @@ class Records:
         return self._status(deployment_id, state, description, self._clock() + self.budget)
 
     def _status(self, deployment_id: int, state: str, description: str, deadline: float) -> bool:
-        body = {"state": state, "description": shorten(description)}
+        body: dict[str, Any] = {"state": state, "description": shorten(description)}
+        if self.target.service:
+            # Services share the environment: one's success must not mark another's live
+            # deploy inactive, as GitHub does by default.
+            body["auto_inactive"] = False
         if self.target.log_url:
             body["log_url"] = self.target.log_url
         if self.target.environment_url:
