@@ -256,11 +256,19 @@ def metrics(
             show_default=False,
         ),
     ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Only this service's deploys. Default: each service of cdgen.yml in turn.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """DORA's four keys from the repository's GitHub deployment records."""
     from cdgen.metrics import Options, metrics_report
 
-    options = Options(repo, environment, since, until, form, api_url)
+    options = Options(repo, environment, since, until, form, api_url, service)
     typer.echo(metrics_report(options, Path.cwd()), nl=False)
     return 0
 

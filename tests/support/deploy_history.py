@@ -23,6 +23,7 @@ class Seeder:
     state: GitHubState
     repo: str = REPO
     environment: str = "production"
+    service: str | None = None  # named in the records' payload, as the action does
 
     def commits(
         self, count: int, first: float, step: float = 1.0, branch: str = "main"
@@ -40,6 +41,7 @@ class Seeder:
             self.environment,
             statuses=[(state, at(hour)) for state, hour in statuses],
             created_at=at(created),
+            payload=None if self.service is None else {"image": sha, "service": self.service},
         )
 
     def success(self, sha: str, hour: float, took: float = 0.25) -> int:

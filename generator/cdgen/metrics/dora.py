@@ -24,6 +24,7 @@ class Metrics:
     lead_times: tuple[float, ...]  # seconds, one per commit counted in the window
     recoveries: tuple[float, ...]  # seconds, one per failure recovered in the window
     unrecovered: int
+    service: str | None = None  # None: every record of the environment
 
     @property
     def total(self) -> int:
@@ -52,9 +53,11 @@ class Metrics:
     def to_json(self) -> dict[str, Any]:
         """The documented JSON keys, in the documented order."""
         rate = self.change_failure_rate
+        named = {} if self.service is None else {"service": self.service}
         return {
             "repository": self.repository,
             "environment": self.environment,
+            **named,
             "since": self.window.since.isoformat(),
             "until": self.window.until.isoformat(),
             "deployments": {
@@ -92,7 +95,13 @@ def nearest_rank(values: Sequence[float], share: float) -> float | None:
 
 
 def compute_metrics(
-    repository: str, environment: str, window: Window, history: History, source: CommitSource
+    repository: str,
+    environment: str,
+    window: Window,
+    history: History,
+    source: CommitSource,
+    *,
+    service: str | None = None,
 ) -> Metrics:
     successes = sorted((o for o in history.outcomes if o.succeeded), key=_chronological)
     failures = sorted((o for o in history.outcomes if not o.succeeded), key=_chronological)
@@ -109,6 +118,7 @@ def compute_metrics(
         lead_times=tuple(lead_times(successes, window, history.complete, source)),
         recoveries=tuple(recoveries),
         unrecovered=unrecovered,
+        service=service,
     )
 
 

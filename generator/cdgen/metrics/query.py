@@ -21,6 +21,7 @@ DEFAULT_DAYS = 30
 DESCRIPTOR = "cdgen.yml"
 REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")  # as the action's `service` input
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Options:
     until: str | None = None
     form: str = "table"
     api_url: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,25 @@ class Query:
     window: Window
     form: str
     api_url: str
+    # Reported one by one; empty: the environment's every record as one. ``checked``: the
+    # names come from cdgen.yml (otherwise a name no record carries is found out later).
+    services: tuple[str, ...] = ()
+    checked: bool = True
 
 
 def resolve_query(options: Options, cwd: Path, today: date | None = None) -> Query:
     if options.form not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {options.form!r})")
     api_url = check_api_url(options.api_url or DEFAULT_API_URL)
+    services, checked = resolve_services(options.service, cwd)
     return Query(
         repo=resolve_repo(options.repo, cwd, explicit_api=options.api_url is not None),
         environment=resolve_environment(options.environment, cwd),
         window=resolve_window(options.since, options.until, today or datetime.now(UTC).date()),
         form=options.form,
         api_url=api_url,
+        services=services,
+        checked=checked,
     )
 
 
@@ -125,6 +134,45 @@ def last_environment(path: Path) -> str:
     line, column = document.position(where)
     message = "metrics: no environment name here; fix cdgen.yml or pass --environment"
     raise DescriptorError([Violation(DESCRIPTOR, line, column, message)])
+
+
+def resolve_services(service: str | None, cwd: Path) -> tuple[tuple[str, ...], bool]:
+    """What to report: ``--service``'s one service, else each service of a services
+    descriptor, else the whole environment; and whether the names were checked."""
+    if service is not None and not SERVICE.fullmatch(service):
+        raise UsageError(f"--service must be a service's name: a-z, 0-9 and '-' (got {service!r})")
+    path = cwd / DESCRIPTOR
+    if not path.is_file():
+        return ((service,) if service else ()), False
+    known = descriptor_services(path)
+    if service is None:
+        return known, True
+    if service not in known:
+        raise UsageError(unknown_service(service, known, DESCRIPTOR))
+    return (service,), True
+
+
+def unknown_service(service: str, known: tuple[str, ...], where: str) -> str:
+    if not known and where == DESCRIPTOR:
+        return (
+            f"--service {service}: {DESCRIPTOR} describes one service, not a `services:` list, "
+            "and its deployment records name no service"
+        )
+    if not known:
+        return f"--service {service}: {where} name no service"
+    return f"--service {service}: not a service of {where}; known: {', '.join(known)}"
+
+
+def descriptor_services(path: Path) -> tuple[str, ...]:
+    """The names of a services descriptor's services, in its order; none for one service."""
+    from cdgen.descriptor import read_descriptor
+
+    data: Any = read_descriptor(path, DESCRIPTOR).data
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, list):
+        return ()
+    names = (item.get("name") if isinstance(item, dict) else None for item in services)
+    return tuple(name for name in names if isinstance(name, str) and SERVICE.fullmatch(name))
 
 
 def check_api_url(url: str) -> str:

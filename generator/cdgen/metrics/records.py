@@ -8,6 +8,7 @@ the window cannot belong to it, so their statuses are not read either.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -64,22 +65,68 @@ class Comparison:
 
 
 def read_history(client: GitHubClient, repo: str, environment: str, window: Window) -> History:
-    outcomes: list[Outcome] = []
+    """Every deployment record of the environment, whatever service it names."""
+    return read_histories(client, repo, environment, window, None).histories[None]
+
+
+@dataclass(frozen=True)
+class Histories:
+    histories: dict[str | None, History]  # per service; None: the records naming none
+    services_seen: frozenset[str]  # the services named by the records read
+
+
+def read_histories(
+    client: GitHubClient,
+    repo: str,
+    environment: str,
+    window: Window,
+    services: frozenset[str] | None,
+) -> Histories:
+    """The history of each of ``services`` (the records whose payload names it), or, when
+    ``services`` is None, of every service the records name and of the records naming none.
+    Reading stops once each history has its predecessor (the first success before the
+    window); the statuses of records of a service not asked for are never requested."""
+    outcomes: dict[str | None, list[Outcome]] = {key: [] for key in services or ()}
+    finished: set[str | None] = set()
+    seen_services: set[str] = set()
     path = f"/repos/{repo}/deployments"
     seen: set[int] = set()
     for item in client.paginate(path, {"environment": environment, "per_page": PER_PAGE}):
         ident, sha, created = _deployment(item, client.api_url + path)
+        key = record_service(item)
+        if key is not None:
+            seen_services.add(key)
+        if services is not None and key not in services:
+            continue
+        found = outcomes.setdefault(key, [])
         # A deployment made while paging shifts the pages: the next one repeats an item.
-        if created >= window.end or ident in seen:
+        if key in finished or created >= window.end or ident in seen:
             continue
         seen.add(ident)
         outcome = classify(ident, sha, read_statuses(client, repo, ident))
         if outcome is None:
             continue
-        outcomes.append(outcome)
+        found.append(outcome)
         if outcome.succeeded and outcome.time < window.start:
-            return History(outcomes, complete=False)
-    return History(outcomes, complete=True)
+            finished.add(key)
+            if finished == outcomes.keys():
+                break
+    histories = {key: History(found, key not in finished) for key, found in outcomes.items()}
+    histories.setdefault(None, History([], complete=True))
+    return Histories(histories, frozenset(seen_services))
+
+
+def record_service(item: Any) -> str | None:
+    """The service a record names: its payload's ``service``. GitHub hands a payload back as
+    the JSON text it was given when it was given text."""
+    payload = item.get("payload") if isinstance(item, dict) else None
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return None
+    service = payload.get("service") if isinstance(payload, dict) else None
+    return service if isinstance(service, str) and service else None
 
 
 def read_statuses(client: GitHubClient, repo: str, deployment_id: int) -> list[StatusRecord]:

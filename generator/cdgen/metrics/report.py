@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,19 @@ class Row:
     metric: str
     value: str
     level: str | None
+
+
+def render_reports(each: Sequence[Metrics], form: str, grouped: bool) -> str:
+    """One report after another, in order. ``grouped`` (every service of a descriptor, however
+    many) JSON: the common keys once, then ``services``, a list of each service's object."""
+    if not grouped:
+        return "\n".join(render_report(metrics, form) for metrics in each)
+    if form == "json":
+        first = each[0].to_json()
+        common = {key: first[key] for key in ("repository", "environment", "since", "until")}
+        services = [m.to_json() for m in each]
+        return json.dumps({**common, "services": services}, indent=2) + "\n"
+    return "\n".join(render_report(metrics, form) for metrics in each)
 
 
 def render_report(metrics: Metrics, form: str) -> str:
@@ -68,7 +82,8 @@ def render_table(metrics: Metrics) -> str:
     width_metric = max(len(row.metric) for row in table)
     width_value = max(len(row.value) for row in table)
     lines = [
-        f"DORA metrics for {metrics.repository}, environment {metrics.environment}",
+        f"DORA metrics for {metrics.repository}{_of_service(metrics)}, "
+        f"environment {metrics.environment}",
         _span(metrics),
         "",
     ]
@@ -82,7 +97,8 @@ def render_table(metrics: Metrics) -> str:
 
 def render_markdown(metrics: Metrics) -> str:
     lines = [
-        f"## DORA metrics: {escape(metrics.repository)}, {escape(metrics.environment)}",
+        f"## DORA metrics: {escape(metrics.repository)}{escape(_of_service(metrics))}, "
+        f"{escape(metrics.environment)}",
         "",
         _span(metrics) + ".",
         "",
@@ -94,6 +110,10 @@ def render_markdown(metrics: Metrics) -> str:
         lines.append(f"| {row.metric} | {row.value} | {level} |")
     lines += ["", f"Levels from {bands.PUBLISHER}'s [{bands.EDITION}]({bands.URL})."]
     return "\n".join(lines) + "\n"
+
+
+def _of_service(metrics: Metrics) -> str:
+    return "" if metrics.service is None else f", service {metrics.service}"
 
 
 def _span(metrics: Metrics) -> str:
