@@ -1,0 +1,231 @@
+"""A monorepo's generated cd.yml under act: of three services, only the one whose files
+changed since the last successful deploy is built and deployed, and a failed smoke test
+rolls back only that one (issue 12).
+
+The `changes` and `deploy-staging` jobs run as cdgen renders them; the build job keeps its
+matrix, condition, outputs and its shell steps, with the docker build and push replaced by a
+step that names an already pushed digest (no registry here). The history is a real git
+repository built by the test, the deployment records are in the GitHub API double, the
+cluster is the kubectl simulator and each service's smoke URL is answered by the smoke server
+after the image its Deployment serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+from support.git_history import GitHistory
+from support.github_api import GitHubApi
+from support.github_state import GitHubState
+from support.sandbox import deployment
+
+from cdgen.generate import Target, render_target
+
+from .conftest import ACTION_REF, ActRun, Lab, for_act, run_act
+
+pytestmark = pytest.mark.slow
+
+REPO = "acme/shop"
+TOKEN = "ghs_services_act_8b1e"
+NAMESPACE = "services-staging"
+SERVICES = ("cart", "catalog", "web")
+CHANGED, UNCHANGED = "cart", ("catalog", "web")
+HEALTHY = "sha256:" + "5" * 64
+BROKEN = "sha256:" + "6" * 64
+KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: svc-t0ken-77\n"
+DESCRIPTOR = """\
+version: 1
+name: shop
+services:
+  - {{ name: cart, image: {{ context: src/cart }}, smoke: {{ path: /cart }} }}
+  - {{ name: catalog, image: {{ context: src/catalog }}, smoke: {{ path: /catalog }} }}
+  - {{ name: web, image: {{ context: src/web }}, smoke: {{ path: /web }} }}
+environments:
+  - name: staging
+    url: {url}
+    kubernetes: {{ kubeconfig-secret: KUBE_CONFIG, namespace: {namespace} }}
+    smoke: {{ path: /health, retries: 1, interval: 1s, expect-version: true }}
+action: {{ ref: {ref}, version: v1.0.0 }}
+"""
+SOURCES = {f"src/{name}/main.go": f"package main // {name} v1\n" for name in SERVICES}
+# Stands in for docker/build-push-action: the digest the registry would answer with.
+STUB_PUSH: dict[str, Any] = {
+    "name": "Push the tested image (stub: names an already pushed digest)",
+    "id": "push",
+    "env": {"DIGEST": "${{ env.STUB_DIGEST }}", "SERVICE": "${{ matrix.service }}"},
+    "run": 'echo "STUB-BUILD $SERVICE at $GITHUB_SHA"\necho "digest=$DIGEST" >> "$GITHUB_OUTPUT"\n',
+}
+
+
+def live_image(service: str) -> str:
+    return f"ghcr.io/{REPO}/{service}:v1"
+
+
+def new_image(service: str, digest: str) -> str:
+    return f"ghcr.io/{REPO}/{service}@{digest}"
+
+
+@pytest.fixture(scope="module")
+def generated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    directory = tmp_path_factory.mktemp("render-services")
+    config = directory / "cdgen.yml"
+    url = f"{lab.server.url}/{NAMESPACE}"
+    config.write_text(DESCRIPTOR.format(url=url, namespace=NAMESPACE, ref=ACTION_REF), "utf-8")
+    files = render_target(Target(config, directory)).files
+    workflow: dict[str, Any] = YAML(typ="safe").load(files[".github/workflows/cd.yml"])
+    return workflow
+
+
+@pytest.fixture(scope="module")
+def workflow(generated: dict[str, Any]) -> dict[str, Any]:
+    """cd.yml for act: the build's docker steps replaced by the stub push."""
+    jobs = generated["jobs"]
+    build = jobs["build"]
+    steps = {step.get("id"): step for step in build["steps"]}
+    stub_build = {**build, "steps": [steps["name"], STUB_PUSH, steps["publish"]]}
+    kept = {
+        "changes": jobs["changes"],
+        "build": stub_build,
+        "deploy-staging": jobs["deploy-staging"],
+    }
+    return for_act({**generated, "jobs": kept})
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApi]:
+    with GitHubApi(GitHubState(), tokens=[TOKEN]) as api:
+        yield api
+
+
+@pytest.fixture
+def history(tmp_path: Path, github: GitHubApi, workflow: dict[str, Any], lab: Lab) -> GitHistory:
+    """Every service deployed from the first commit (records and cluster agree), then a
+    commit that changes only cart's files."""
+    repo = GitHistory(tmp_path / "shop", github.state, REPO)
+    files = {**SOURCES, "README.md": "shop\n"}
+    files[".github/workflows/cd.yml"] = json.dumps(workflow, indent=1)
+    first = repo.commit(files, "the shop")
+    for number, service in enumerate(SERVICES):
+        github.state.add_deployment(
+            REPO,
+            first,
+            "staging",
+            [
+                ("in_progress", f"2026-01-02T00:0{number}:00Z"),
+                ("success", f"2026-01-02T00:0{number}:30Z"),
+            ],
+            payload={"image": live_image(service), "tool": "cdgen", "service": service},
+        )
+    repo.commit({f"src/{CHANGED}/main.go": "package main // cart v2\n"}, "cart v2")
+    # act names the repository (GITHUB_REPOSITORY) after the origin remote.
+    repo.git("remote", "add", "origin", f"https://github.com/{REPO}.git")
+
+    def prepare(state: dict[str, Any]) -> None:
+        for service in SERVICES:
+            state["deployments"][f"{NAMESPACE}/{service}"] = deployment(
+                live_image(service), container=service
+            )
+            state["http"][live_image(service)] = {}
+        state["http"][new_image(CHANGED, HEALTHY)] = {"version": repo.shas[-1]}
+        state["http"][new_image(CHANGED, BROKEN)] = {"status": 500}
+        state["calls"] = []
+
+    lab.update(prepare)
+    return repo
+
+
+def run_pipeline(
+    lab: Lab, checkout: Path, history: GitHistory, api: GitHubApi, digest: str
+) -> ActRun:
+    before, after = history.shas[-2], history.shas[-1]
+    return run_act(
+        history.root,
+        checkout,
+        event={
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "head_commit": {"id": after, "timestamp": "2026-01-03T00:00:00Z"},
+        },
+        env={
+            "PATH": f"{lab.bin_dir}:{os.environ['PATH']}",
+            "KUBE_CONFIG": KUBECONFIG,
+            "GITHUB_TOKEN": TOKEN,
+        },
+        secrets=("KUBE_CONFIG", "GITHUB_TOKEN"),
+        extra=["--env", f"STUB_DIGEST={digest}", "--env", f"GITHUB_API_URL={api.url}"],
+        timeout=400,
+    )
+
+
+def live(lab: Lab) -> dict[str, str]:
+    deployments = lab.state()["deployments"]
+    return {s: deployments[f"{NAMESPACE}/{s}"]["containers"][s] for s in SERVICES}
+
+
+def kubectl_targets(lab: Lab) -> set[str]:
+    """Every Deployment a kubectl call named, read or write, in the namespace."""
+    named: set[str] = set()
+    for call in lab.state()["calls"]:
+        for word in call["argv"]:
+            for service in SERVICES:
+                if word in (service, f"deployment/{service}", f"deployments/{service}"):
+                    named.add(service)
+    return named
+
+
+def new_records(api: GitHubApi, sha: str) -> dict[str, list[str]]:
+    """The records this run made (of the pushed commit): service → its states, in order."""
+    found = {}
+    for record in api.state.repos[REPO].deployments.values():
+        if record.sha == sha:
+            found[record.payload["service"]] = [status.state for status in record.statuses]
+    return found
+
+
+def builds(run: ActRun) -> list[str]:
+    return sorted(
+        line.split("STUB-BUILD ", 1)[1].split()[0]
+        for line in run.log.splitlines()
+        if "STUB-BUILD " in line and "echo" not in line
+    )
+
+
+def test_only_the_changed_service_is_built_and_deployed(
+    lab: Lab, action_checkout: Path, history: GitHistory, github: GitHubApi
+) -> None:
+    run = run_pipeline(lab, action_checkout, history, github, HEALTHY)
+    assert run.code == 0, run.log
+    assert run.job_succeeded("changes") and run.job_succeeded("deploy-staging"), run.log
+    first = history.shas[0][:12]
+    assert f"{CHANGED}: changed: src/{CHANGED}/main.go changed since {first}" in run.log
+    for service in UNCHANGED:
+        assert f"{service}: unchanged: unchanged since {first}" in run.log
+    assert builds(run) == [CHANGED]
+    assert live(lab) == {
+        CHANGED: new_image(CHANGED, HEALTHY),
+        **{service: live_image(service) for service in UNCHANGED},
+    }
+    assert kubectl_targets(lab) == {CHANGED}
+    assert new_records(github, history.shas[-1]) == {CHANGED: ["in_progress", "success"]}
+    assert TOKEN not in run.log and "svc-t0ken" not in run.log
+
+
+def test_a_failed_smoke_test_rolls_back_only_what_changed(
+    lab: Lab, action_checkout: Path, history: GitHistory, github: GitHubApi
+) -> None:
+    run = run_pipeline(lab, action_checkout, history, github, BROKEN)
+    assert run.code != 0
+    assert run.job_failed("deploy-staging"), run.log
+    assert builds(run) == [CHANGED]
+    assert live(lab) == {service: live_image(service) for service in SERVICES}
+    assert kubectl_targets(lab) == {CHANGED}
+    sets = [call["argv"] for call in lab.state()["calls"] if call["argv"][:2] == ["set", "image"]]
+    assert sets and all(f"deployment/{CHANGED}" in argv for argv in sets), sets
+    assert new_records(github, history.shas[-1]) == {CHANGED: ["in_progress", "failure"]}
