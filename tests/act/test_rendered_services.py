@@ -1,10 +1,11 @@
 """A monorepo's generated cd.yml under act: of three services, only the one whose files
 changed since the last successful deploy is built and deployed, and a failed smoke test
-rolls back only that one (issue 12).
+rolls back only that one; with two changed, one failure rolls back both (issue 12).
 
 The `changes` and `deploy-staging` jobs run as cdgen renders them; the build job keeps its
 matrix, condition, outputs and its shell steps, with the docker build and push replaced by a
-step that names an already pushed digest (no registry here). The history is a real git
+step that names an already pushed digest (no registry here); with two legs, its outputs are
+computed in every leg, as act does not merge them (see ``merged_outputs``). The history is a real git
 repository built by the test, the deployment records are in the GitHub API double, the
 cluster is the kubectl simulator and each service's smoke URL is answered by the smoke server
 after the image its Deployment serves.
@@ -38,6 +39,7 @@ SERVICES = ("cart", "catalog", "web")
 CHANGED, UNCHANGED = "cart", ("catalog", "web")
 HEALTHY = "sha256:" + "5" * 64
 BROKEN = "sha256:" + "6" * 64
+SET_IMAGE, UNDO = ["set", "image"], ["rollout", "undo"]
 KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: svc-t0ken-77\n"
 DESCRIPTOR = """\
 version: 1
@@ -95,6 +97,21 @@ def workflow(generated: dict[str, Any]) -> dict[str, Any]:
         "deploy-staging": jobs["deploy-staging"],
     }
     return for_act({**generated, "jobs": kept})
+
+
+def merged_outputs(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The workflow with the build's outputs computed alike in every matrix leg. GitHub
+    merges the outputs of a matrix job's legs, each leg setting the one named after its
+    service; act keeps the first leg's and drops the rest (nektos/act#981), so under act
+    every leg computes them all from the `changes` job's list instead."""
+    jobs = workflow["jobs"]
+    changed = "fromJSON(needs.changes.outputs.services)"
+    outputs = {
+        service: f"${{{{ contains({changed}, '{service}') && "
+        f"format('ghcr.io/{REPO}/{service}@{{0}}', env.STUB_DIGEST) || '' }}}}"
+        for service in jobs["build"]["outputs"]
+    }
+    return {**workflow, "jobs": {**jobs, "build": {**jobs["build"], "outputs": outputs}}}
 
 
 @pytest.fixture
@@ -169,6 +186,10 @@ def live(lab: Lab) -> dict[str, str]:
     return {s: deployments[f"{NAMESPACE}/{s}"]["containers"][s] for s in SERVICES}
 
 
+def calls(lab: Lab) -> list[list[str]]:
+    return [call["argv"] for call in lab.state()["calls"]]
+
+
 def kubectl_targets(lab: Lab) -> set[str]:
     """Every Deployment a kubectl call named, read or write, in the namespace."""
     named: set[str] = set()
@@ -226,6 +247,42 @@ def test_a_failed_smoke_test_rolls_back_only_what_changed(
     assert builds(run) == [CHANGED]
     assert live(lab) == {service: live_image(service) for service in SERVICES}
     assert kubectl_targets(lab) == {CHANGED}
-    sets = [call["argv"] for call in lab.state()["calls"] if call["argv"][:2] == ["set", "image"]]
+    sets = [argv for argv in calls(lab) if argv[:2] == SET_IMAGE]
     assert sets and all(f"deployment/{CHANGED}" in argv for argv in sets), sets
     assert new_records(github, history.shas[-1]) == {CHANGED: ["in_progress", "failure"]}
+
+
+def test_one_failure_rolls_back_every_service_this_run_changed(
+    lab: Lab,
+    action_checkout: Path,
+    history: GitHistory,
+    github: GitHubApi,
+    workflow: dict[str, Any],
+) -> None:
+    """cart and catalog changed: catalog's deploy passes, cart's smoke test fails, so the
+    rollback step takes catalog back too; web is never touched."""
+    files = {".github/workflows/cd.yml": json.dumps(merged_outputs(workflow), indent=1)}
+    history.commit(files, "act: the build's outputs computed in every leg")
+    head = history.commit({"src/catalog/main.go": "package main // catalog v2\n"}, "catalog v2")
+    lab.update(
+        lambda state: state["http"].update({new_image("catalog", BROKEN): {"version": head}})
+    )
+    run = run_pipeline(lab, action_checkout, history, github, BROKEN)
+    assert run.job_failed("deploy-staging"), run.log
+    assert builds(run) == ["cart", "catalog"]
+    assert live(lab) == {service: live_image(service) for service in SERVICES}
+    assert kubectl_targets(lab) == {"cart", "catalog"}
+    # cart's engine undid its own deploy; the rollback step then set catalog's image back.
+    assert "rollback: 1 service(s): catalog" in run.log
+    mutations = [argv[:4] for argv in calls(lab) if argv[:2] in (SET_IMAGE, UNDO)]
+    assert sorted(mutations) == [
+        [*UNDO, "deployment/cart", "--to-revision=1"],
+        [*SET_IMAGE, "deployment/cart", f"cart={new_image('cart', BROKEN)}"],
+        [*SET_IMAGE, "deployment/catalog", f"catalog={live_image('catalog')}"],
+        [*SET_IMAGE, "deployment/catalog", f"catalog={new_image('catalog', BROKEN)}"],
+    ]
+    assert mutations[-1][3] == f"catalog={live_image('catalog')}"  # after both deploys
+    records = new_records(github, head)
+    assert records["cart"] == ["in_progress", "failure"]
+    assert records["catalog"][0] == "in_progress" and records["catalog"][-1] == "failure"
+    assert set(records) == {"cart", "catalog"}
