@@ -5,10 +5,10 @@ rolls back only that one; with two changed, one failure rolls back both (issue 1
 The `changes` and `deploy-staging` jobs run as cdgen renders them; the build job keeps its
 matrix, condition, outputs and its shell steps, with the docker build and push replaced by a
 step that names an already pushed digest (no registry here); with two legs, its outputs are
-computed in every leg, as act does not merge them (see ``merged_outputs``). The history is a real git
-repository built by the test, the deployment records are in the GitHub API double, the
-cluster is the kubectl simulator and each service's smoke URL is answered by the smoke server
-after the image its Deployment serves.
+computed in every leg, as act does not merge them (see ``merged_outputs``). The history is
+a real git repository built by the test, the deployment records are in the GitHub API
+double, the cluster is the kubectl simulator and each service's smoke URL is answered by
+the smoke server after the image its Deployment serves.
 """
 
 from __future__ import annotations
