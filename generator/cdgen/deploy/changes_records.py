@@ -6,6 +6,12 @@ has a successful one, and the statuses of just the records of services still unr
 Reading stops at a page limit; a service not found by then counts as never deployed (it is
 rebuilt, which is never wrong, only slower).
 
+An API that is slow, fails or answers what GitHub never sends (a body that is not JSON, a
+record without a numeric id or a hexadecimal commit) makes the records unavailable, and then
+every service counts as changed: the whole read has one wall-clock budget, each request runs
+in a worker thread (a server that drips its answer cannot hold the job), and a commit SHA
+reaches git only once it is hexadecimal.
+
 REST: https://docs.github.com/rest/deployments/deployments#list-deployments and
 https://docs.github.com/rest/deployments/statuses#list-deployment-statuses
 """
@@ -13,6 +19,8 @@ https://docs.github.com/rest/deployments/statuses#list-deployment-statuses
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +36,9 @@ MAX_PAGES = 20  # 2,000 deploy records
 PER_PAGE = 100
 ATTEMPTS = 3
 REQUEST_TIMEOUT = 15.0
+# The whole read: far below the changes job's 10 minutes, far above GitHub's usual answers.
+BUDGET = 90.0
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories
 SUCCEEDED = ("success", "inactive")  # GitHub adds inactive only to records that succeeded
 USER_AGENT = f"cdgen-changes/{__version__}"
 
@@ -45,7 +56,11 @@ class RecordReader:
     token: str = field(repr=False)
     send: Send = send_request
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    budget: float = BUDGET
+    request_timeout: float = REQUEST_TIMEOUT
     requests: int = 0
+    deadline: float | None = None  # set by the first request
 
     def last_deployed(self, environment: str, services: Iterable[str]) -> dict[str, str]:
         """Service → the commit of its newest successful deploy to ``environment``, for each
@@ -69,8 +84,9 @@ class RecordReader:
             if not isinstance(body, list):
                 raise RecordsUnavailable("GitHub's list of deployments is not a JSON list")
             for item in body:
-                if _well_formed(item):
-                    yield item
+                if not _well_formed(item):
+                    raise RecordsUnavailable("a deployment in GitHub's list has no id or commit")
+                yield item
             if len(body) < PER_PAGE:
                 return
 
@@ -92,11 +108,20 @@ class RecordReader:
                 "X-GitHub-Api-Version": "2022-11-28",
             },
         )
+        if self.deadline is None:
+            self.deadline = self.clock() + self.budget
         problem = ""
         for attempt in range(1, ATTEMPTS + 1):
+            remaining = self.deadline - self.clock()
+            if remaining <= 0:
+                problem = f"no complete answer within {self.budget:g}s ({problem or 'slow'})"
+                break
             self.requests += 1
-            reply = self.send(request, REQUEST_TIMEOUT)
+            reply = self._exchange(request, min(self.request_timeout, remaining))
             if isinstance(reply, Reply) and reply.status == 200:
+                if reply.body is None:
+                    problem = "GitHub's answer is not JSON"
+                    break
                 return reply.body
             if isinstance(reply, TransportFailure):
                 problem = reply.detail
@@ -104,17 +129,37 @@ class RecordReader:
                 problem = describe(reply)
                 if reply.status < 500:
                     break  # a refusal: asking again would not change the answer
-            if attempt < ATTEMPTS:
-                self.sleep(float(2 ** (attempt - 1)))
+            pause = float(2 ** (attempt - 1))
+            if attempt < ATTEMPTS and self.clock() + pause < self.deadline:
+                self.sleep(pause)
         raise RecordsUnavailable(problem.replace(self.token, "***") if self.token else problem)
+
+    def _exchange(
+        self, request: urllib.request.Request, timeout: float
+    ) -> Reply | TransportFailure:
+        """One request in a worker thread: nothing (a server dripping bytes, a stuck DNS
+        lookup) holds the read longer than ``timeout``."""
+        box: list[Reply | TransportFailure] = []
+
+        def work() -> None:
+            try:
+                box.append(self.send(request, timeout))
+            except Exception as error:  # whatever it is, the records are unavailable
+                box.append(TransportFailure("connection", f"{type(error).__name__}: {error}"))
+
+        worker = threading.Thread(target=work, name="cdgen-changes-records", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        return box[0] if box else TransportFailure("timeout", f"no answer within {timeout:.1f}s")
 
 
 def _well_formed(item: Any) -> bool:
     return (
         isinstance(item, dict)
         and isinstance(item.get("id"), int)
+        and not isinstance(item.get("id"), bool)
         and isinstance(item.get("sha"), str)
-        and len(item["sha"]) == 40
+        and COMMIT.fullmatch(item["sha"]) is not None
     )
 
 
