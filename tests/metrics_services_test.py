@@ -238,3 +238,23 @@ def test_reading_stops_once_every_service_has_its_predecessor(
     assert read == set(predecessors + inside)
     assert not read & set(older)
     assert [s["deployments"]["successful"] for s in json_out(capsys)["services"]] == [1, 1]
+
+
+def test_a_record_naming_no_proper_service_is_left_out(
+    api: GitHubApi, cwd: Path, capsys: pytest.CaptureFixture[str], state: GitHubState
+) -> None:
+    """A payload is whatever the writer chose: a name with a line break could forge lines."""
+    (sha,) = Seeder(state).commits(1, first=100)
+    forged = "web\nFORGED line"
+    state.add_deployment(
+        REPO,
+        sha,
+        statuses=[("in_progress", "2026-09-06T00:00:00Z"), ("success", "2026-09-06T00:10:00Z")],
+        created_at="2026-09-06T00:00:00Z",
+        payload={"service": forged},
+    )
+    assert run(api) == 0
+    out = capsys.readouterr().out
+    assert "FORGED" not in out
+    titles = [line for line in out.splitlines() if line.startswith("DORA metrics for")]
+    assert len(titles) == 2  # cart and web

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdgen.errors import DescriptorError, UsageError, Violation
-from cdgen.metrics.records import Window
+from cdgen.metrics.records import SERVICE, Window
 from cdgen.metrics.report import FORMATS
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -21,7 +21,6 @@ DEFAULT_DAYS = 30
 DESCRIPTOR = "cdgen.yml"
 REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")  # as the action's `service` input
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from cdgen.metrics.outcomes import Outcome, StatusRecord, classify
 
 PER_PAGE = "100"
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")  # as the action's `service` input
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ def record_service(item: Any) -> str | None:
         except ValueError:
             return None
     service = payload.get("service") if isinstance(payload, dict) else None
-    return service if isinstance(service, str) and service else None
+    # Anyone who can write deployments can write any payload: a name that is not a service
+    # name (a line break, markdown) would forge lines of the report, so it names none.
+    return service if isinstance(service, str) and SERVICE.fullmatch(service) else None
 
 
 def read_statuses(client: GitHubClient, repo: str, deployment_id: int) -> list[StatusRecord]:
