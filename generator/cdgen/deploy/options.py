@@ -6,16 +6,13 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cdgen.deploy.durations import parse_duration
 from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
 from cdgen.deploy.recording import Recording, parse_recording
 from cdgen.deploy.records_target import url_problem
-
-if TYPE_CHECKING:
-    from cdgen.deploy.site.options import SiteOptions
+from cdgen.deploy.site.target import SiteOptions
 
 # The grammar of github.com/distribution/reference, restricted to what a deploy needs:
 # an optional registry host (with port), a lowercase path, and a tag or a sha256 digest.

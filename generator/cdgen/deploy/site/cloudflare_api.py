@@ -106,7 +106,10 @@ def _describe(reply: Reply, body: dict[str, Any]) -> str:
         for error in errors[:3]
         if isinstance(error, dict)
     )
-    hint = {401: " (the token is wrong or expired)", 403: " (the token lacks Pages: Edit)"}
+    hint = {
+        401: " (the token is wrong or expired)",
+        403: " (the token is wrong, expired, or lacks Cloudflare Pages: Edit on the account)",
+    }
     return f"HTTP {reply.status}{hint.get(reply.status, '')}" + (f": {said}" if said else "")
 
 

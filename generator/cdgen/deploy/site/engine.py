@@ -90,6 +90,8 @@ class SiteEngine:
         changed = self._rollback() if mode == "rollback" else self._deploy()
         if changed and self._smoke_test():
             self._succeed()
+        elif not self.provider.switchable and self.new is not None:
+            self._nothing_to_undo()
         elif self.changed is not False:
             self._undo()
 
@@ -319,10 +321,7 @@ class SiteEngine:
         """Switch production back to what it served before; False when that failed."""
         outcome, previous = self.outcome, self.previous
         if not self.provider.switchable:
-            outcome.result = FAILED
-            outcome.deployed_image = self.new.ident if self.new else ""
-            outcome.note = "No domain of production serves it, so there is nothing to roll back."
-            self.console.error(f"{outcome.reason}. {outcome.note}", "Deploy failed")
+            self._nothing_to_undo()
             return True
         if previous is None:
             outcome.reason += "; production served no deployment before, so none can serve again"
@@ -337,6 +336,18 @@ class SiteEngine:
             outcome.manual_commands = [self.manual(previous.ident)]
             return True
         return self._back(previous)
+
+    def _nothing_to_undo(self) -> None:
+        """A deployment no production domain serves (Vercel's before promotion, Cloudflare's
+        previews) fails where it is: there is no earlier one to serve instead."""
+        outcome = self.outcome
+        outcome.result = FAILED
+        outcome.deployed_image = self.new.ident if self.new else ""
+        outcome.note = (
+            "No production domain serves it, so there is nothing to roll back: the pipeline "
+            "stops here."
+        )
+        self.console.error(f"{outcome.reason}. {outcome.note}", "Deploy failed")
 
     def _switch_back(self, previous: Deployment, urgent: bool) -> bool:
         back = (

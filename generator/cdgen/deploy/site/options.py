@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from cdgen.deploy.options import (
     MAX_LOCK_WAIT_SECONDS,
@@ -23,9 +22,8 @@ from cdgen.deploy.options import (
 from cdgen.deploy.recording import Recording
 from cdgen.deploy.records_target import TOKEN
 from cdgen.deploy.site.clis import CLI_PINS
+from cdgen.deploy.site.target import CLOUDFLARE_PAGES, VERCEL, SiteOptions
 
-VERCEL = "vercel"
-CLOUDFLARE_PAGES = "cloudflare-pages"
 TARGETS = ("kubernetes", VERCEL, CLOUDFLARE_PAGES)
 # Vercel: a deployment's own URL (what `vercel deploy` prints) or its ID.
 _VERCEL_URL = re.compile(r"https://[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63}){1,4}")
@@ -40,28 +38,6 @@ _BRANCH = re.compile(r"(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,255}")
 _VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
 _DIRECTORY = re.compile(r"[^\x00-\x1f\x7f]{1,4096}")
 _SMOKE_PATH = re.compile(r"/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2}){0,1023}")
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    provider: str
-    project: str
-    account: str
-    cli_version: str
-    directory: str  # Cloudflare Pages: the built files to upload
-    branch: str  # Cloudflare Pages: the branch the deployment is for
-    production: bool  # Vercel: this environment serves the project's production domains
-    token: str = field(default="", repr=False)
-    bypass: str = field(default="", repr=False)  # Vercel: Protection Bypass for Automation
-
-    @property
-    def vercel(self) -> bool:
-        return self.provider == VERCEL
-
-    @property
-    def cli(self) -> str:
-        """``vercel@58.4.4``: the exact CLI ``npx`` runs."""
-        return CLI_PINS[self.provider].spec(self.cli_version)
 
 
 def is_deployment(provider: str, value: str) -> bool:
@@ -90,6 +66,10 @@ def parse_site_options(
         problems.append(f"image: required with mode {mode} (the deployment)")
     if not image and site.production:
         problems.append("image: required to promote (the deployment that passed before)")
+    if image and mode == "deploy" and not site.vercel:
+        problems.append(
+            "image: Cloudflare Pages has no promotion; mode deploy uploads site-directory"
+        )
     environment = _check_text(values, "environment", "space ._/- (at most 100)", problems)
     if not environment:
         problems.append("environment: required with a site (it names the deployment record)")

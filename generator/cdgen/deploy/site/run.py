@@ -12,8 +12,8 @@ from cdgen.deploy.site.cloudflare import CloudflarePages
 from cdgen.deploy.site.cloudflare_api import API_URL, CloudflareApi, api_url_problem
 from cdgen.deploy.site.engine import SiteEngine
 from cdgen.deploy.site.npx import Npx
-from cdgen.deploy.site.options import SiteOptions
 from cdgen.deploy.site.provider import Provider
+from cdgen.deploy.site.target import SiteOptions
 from cdgen.deploy.site.vercel import Vercel
 
 # The command that makes production serve a deployment again, for a report to show.
