@@ -56,6 +56,8 @@ class Outcome:
     # The GitHub deployment record this run opened (None: none), and what became of it.
     deployment_id: int | None = None
     record: str = ""
+    # What the summary calls what is deployed: a site's deployments are not images.
+    kind: str = "image"
 
     @property
     def succeeded(self) -> bool:

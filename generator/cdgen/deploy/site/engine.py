@@ -59,6 +59,7 @@ class SiteEngine:
             options.image,
             commit_time=options.commit_time,
             only_if_live=options.only_if_live,
+            kind="deployment",
         )
 
     # --- the run -------------------------------------------------------------------------
