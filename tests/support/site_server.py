@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,9 @@ class SiteHandler(BaseHTTPRequestHandler):
         record = {"method": method, "path": parts.path, "query": parts.query}
         with self.server.state.change() as state:
             state["cloudflare"]["requests"].append(record)
+        fault = self.server.state.read()["cloudflare"].get("api_fault")
+        if fault and self._fault(str(fault)):
+            return
         if self.headers.get("Authorization") != f"Bearer {CLOUDFLARE_TOKEN}":
             self._error(403, 10000, "Authentication error")
         elif found is None or (method == "POST") != bool(found["id"]):
@@ -114,6 +118,23 @@ class SiteHandler(BaseHTTPRequestHandler):
             self._list(parse_qs(parts.query))
         else:
             self._ok(self._project(self.server.state.read()))
+
+    def _fault(self, fault: str) -> bool:
+        """A lying or slow API: "not-json", "success-false" (HTTP 200), "redirect", "slow"."""
+        if fault == "not-json":
+            self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
+        elif fault == "success-false":
+            body = {"success": False, "errors": [], "messages": [], "result": None}
+            self._send(200, json.dumps(body).encode(), "application/json")
+        elif fault == "redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault == "slow":
+            time.sleep(3)
+            return False
+        return True
 
     def _project(self, state: dict[str, Any]) -> dict[str, Any]:
         lab = state["cloudflare"]

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,8 @@ def _deploy(store: SiteState) -> int:
         made = vercel_deployment(f"web-{len(lab['deployments']) + 1}", read_files(static))
         lab["deployments"][made["url"]] = made
     print(f"Inspect: https://vercel.com/acme/web/{made['id']}", file=sys.stderr)
-    print(f"https://{made['url']}")
+    if "deploy-silent" not in lab["fail"]:  # a CLI that says nothing on stdout
+        print(f"https://{made['url']}")
     return 0
 
 
@@ -168,6 +170,9 @@ def _inspect(store: SiteState, host: str) -> int:
     if "inspect" in lab["fail"]:
         print("Error: Request failed", file=sys.stderr)
         return 1
+    if "inspect-garbage" in lab["fail"]:
+        print("Vercel CLI 58.4.4\n> not JSON")
+        return 0
     name = lab["production"] if host == lab["production_host"] else host
     found = _find(lab, name)
     if found is None:
@@ -187,7 +192,17 @@ def _switch(store: SiteState, verb: str, name: str) -> int:
         if verb in lab["fail"]:
             print(f"Error: {verb} failed", file=sys.stderr)
             return 1
-        lab["production"] = found["url"]
+        if f"{verb}-killed" in lab["fail"]:  # the process dies once the switch went through
+            lab["production"] = found["url"]
+            kill = True
+        elif f"{verb}-noop" in lab["fail"]:  # "queued" or "Canceled", and exit 0 all the same
+            print("Promotion has been queued", file=sys.stderr)
+            return 0
+        else:
+            kill = False
+            lab["production"] = found["url"]
+    if kill:
+        os.kill(os.getpid(), signal.SIGKILL)
     print(f"Success! {found['url']} is now the current production deployment", file=sys.stderr)
     return 0
 
@@ -232,7 +247,7 @@ def _upload(store: SiteState, directory: Path, branch: str, commit: str) -> int:
         if production:
             lab["canonical"] = made["id"]
     output = os.environ.get("WRANGLER_OUTPUT_FILE_PATH")
-    if output:
+    if output and "upload-silent" not in store.read()["cloudflare"]["fail"]:
         entry = {
             "type": "pages-deploy-detailed",
             "version": 1,
