@@ -240,3 +240,13 @@ def test_a_bad_site_descriptor_writes_nothing(
     assert main(["generate", "--config", str(config)]) == 1
     assert "cdgen.yml:4:3: site: missing required key 'org-id'" in capsys.readouterr().err
     assert not (tmp_path / ".github").exists()
+
+
+def test_doctor_says_a_site_has_no_cluster_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "cdgen.yml"
+    config.write_text(VERCEL, encoding="utf-8")
+    assert main(["doctor", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "deploys a static site (site:): cdgen doctor checks the Kubernetes" in err

@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from support.github_api import GitHubApi
 from support.site_lab import SiteLab
 
 from cdgen.deploy.cancel import Cancelled
@@ -107,7 +108,7 @@ def test_a_cancellation_after_the_promotion_asks_for_the_rollback_at_once(
 
 
 def test_a_cancellation_before_anything_changed_changes_nothing(
-    lab: SiteLab, deploy: Deploy
+    lab: SiteLab, deploy: Deploy, github: GitHubApi
 ) -> None:
     Path(".vercel/output/static").mkdir(parents=True)
     Path(".vercel/output/config.json").write_text("{}", encoding="utf-8")
@@ -116,11 +117,17 @@ def test_a_cancellation_before_anything_changed_changes_nothing(
         raise Cancelled(signal.SIGINT)
 
     run = deploy(
-        {**VERCEL_INPUTS, "environment": "staging", "smoke-url": "/health"}, probe=cancelled
+        {**VERCEL_INPUTS, "environment": "staging", "smoke-url": "/health"},
+        probe=cancelled,
+        github=github,
     )
     assert run.outcome.signal == signal.SIGINT
     assert not any(call[0] in ("promote", "rollback") for call in lab.calls())
     assert lab.vercel_live() == V1
+    (record,) = github.state.repos["acme/web"].deployments.values()
+    last = record.statuses[-1]
+    made = "https://web-2.vercel.app"
+    assert (last.state, last.description) == ("failure", f"cancelled before {made} went live")
 
 
 def test_an_upload_whose_output_is_lost_is_looked_at_and_undone(

@@ -192,6 +192,8 @@ class SiteRecovery:
                 outcome.record = f"deployment {ident}: in progress until the end-to-end tests end"
                 return
             state, description = closing(outcome)
+            if outcome.signal and self.changed is False:  # nothing it made was served
+                state, description = "failure", f"cancelled before {outcome.image} went live"
             if outcome.signal:
                 self.records.budget = 3.0
             closed = self.records.close(ident, state, description)
