@@ -223,6 +223,8 @@ def site_first_deploy(answers: SiteInitAnswers) -> list[str]:
             "# The token: an access token of the project's owner (vercel.com/account/tokens).",
             "# With Deployment Protection on, staging's tests need its Protection Bypass for",
             "# Automation secret: set site.protection-bypass-secret to the secret's name.",
+            "# Production serves a deployment before the first run (what a failed promotion",
+            "# returns to): deploy once by hand with `npx vercel --prod`.",
             "# cdgen promotes to production; a project on Hobby rolls back only one step.",
         ]
     return [
