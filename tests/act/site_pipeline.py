@@ -49,6 +49,7 @@ def run_pipeline(
     workflow: dict[str, Any],
     api: GitHubApi,
     site: dict[str, str],
+    job_env: dict[str, str] | None = None,
 ) -> tuple[ActRun, str]:
     """The pipeline of a repository holding `site` (its files), pushed to main."""
     repo = tmp / "repo"
@@ -62,6 +63,8 @@ def run_pipeline(
     artifacts = tmp / "artifacts"
     artifacts.mkdir()
     extra = ["--env", f"GITHUB_API_URL={api.url}"]
+    for name, value in (job_env or {}).items():
+        extra += ["--env", f"{name}={value}"]
     for name in ACTIONS:
         extra += ["--local-repository", f"{pin(name).uses}={STANDINS / name.split('/')[1]}"]
     secrets = (
