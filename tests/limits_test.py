@@ -28,19 +28,22 @@ def test_a_deploy_job_over_six_hours_is_refused_at_its_environment(
     )
     assert main(["generate", "--config", str(tmp_path / "cdgen.yml")]) == 1
     err = capsys.readouterr().err
-    assert "cdgen.yml:4:11: environments[0]: the deploy job of 'prod' could take 363 minutes" in err
+    assert "cdgen.yml:4:11: environments[0]: the deploy job of 'prod' could take 378 minutes" in err
     assert f"6-hour limit for a job on a GitHub-hosted runner ({JOB_MINUTES} minutes" in err
     assert not (tmp_path / ".github").exists()
 
 
 def test_just_under_six_hours_is_accepted(tmp_path: Path) -> None:
+    """15m lock wait + 2 x 2h rollout + 85 x (1m + 10s) smoke + 5m: 360 minutes exactly."""
     _write(
         tmp_path,
         "  - name: prod\n    url: https://example.com\n"
         "    kubernetes: { namespace: prod, rollout-timeout: 2h }\n"
-        "    smoke: { path: /health, retries: 96, interval: 1m }\n",
+        "    smoke: { path: /health, retries: 84, interval: 1m }\n",
     )
     assert main(["generate", "--config", str(tmp_path / "cdgen.yml")]) == 0
+    cd = (tmp_path / ".github/workflows/cd.yml").read_text()
+    assert "timeout-minutes: 360" in cd
 
 
 def test_a_workflow_file_over_500_kb_is_refused(

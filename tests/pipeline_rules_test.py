@@ -273,3 +273,19 @@ def test_the_critical_path_from_push_to_production() -> None:
     _, files = _golden("article")
     path = critical_path(files[".github/workflows/cd.yml"], "deploy-production")
     assert path == ["build", "deploy-staging", "deploy-production"]
+
+
+def test_job_timeouts_cover_the_action_s_lock_wait() -> None:
+    """A deploy or rollback may first wait for another one of the Deployment (the action's
+    lock, lock-wait 15m by default): the job's timeout counts that wait, so the job is not
+    cancelled while it waits its turn."""
+    from cdgen.deploy.durations import parse_duration
+    from cdgen.deploy.inputs import INPUTS_BY_NAME
+    from cdgen.model import LOCK_WAIT_SECONDS
+
+    assert parse_duration(INPUTS_BY_NAME["lock-wait"].default) == LOCK_WAIT_SECONDS
+    _, files = _golden("minimal")
+    rollback = files[".github/workflows/rollback.yml"]
+    for job_id, job in rollback["jobs"].items():
+        if job_id.startswith("rollback-"):
+            assert job["timeout-minutes"] * 60 > LOCK_WAIT_SECONDS + 2 * 5 * 60

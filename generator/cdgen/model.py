@@ -19,6 +19,8 @@ FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
 SMOKE_REQUEST_SECONDS = 10
 # What a deploy job spends around its own waits: checkout, toolchain, npm ci, the record.
 SETUP_SECONDS = 600
+# The action's lock-wait default: how long a deploy waits for another one of the Deployment.
+LOCK_WAIT_SECONDS = 15 * 60
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -73,14 +75,15 @@ class Environment:
 
     @property
     def deploy_minutes(self) -> int:
-        """One deploy step: a rollout and its undo, and the smoke test (the first try, then
+        """One deploy step: waiting for the deploy lock (another deploy or rollback of the
+        Deployment), a rollout and its undo, and the smoke test (the first try, then
         `retries` more) and its undo."""
         rollout = seconds(self.kubernetes.rollout_timeout)
         smoke = 0
         if self.smoke:
             per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
             smoke = (1 + self.smoke.retries) * per_try
-        return math.ceil((2 * rollout + smoke + 300) / 60)
+        return math.ceil((LOCK_WAIT_SECONDS + 2 * rollout + smoke + 300) / 60)
 
     @property
     def job_minutes(self) -> int:

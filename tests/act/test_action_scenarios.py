@@ -71,6 +71,14 @@ def _v3_live(state: State) -> None:
     state["deployments"]["only-if-live/api"] = deployment(image("v3"))
 
 
+LOCK = "cdgen.dev/deploy-lock"
+HELD = "https://github.com/acme/api/actions/runs/7/attempts/1 (rollback x); expires 2099-01-01T00:00:00Z"
+
+
+def _locked(state: State) -> None:
+    state["deployments"]["locked/api"]["annotations"] = {LOCK: HELD}
+
+
 SCENARIOS = [
     Scenario(
         "healthy",
@@ -106,9 +114,12 @@ SCENARIOS = [
     Scenario("job-fails", {"image": image("broken")}, "rolled-back", continue_on_error=False),
     Scenario("paused", {"image": image("v2")}, "failed", _paused, live=GOOD),
     Scenario("set-image-times-out", {"image": image("v2")}, "rolled-back", _set_image_times_out),
+    Scenario("verify", {"mode": "verify", "image": GOOD}, "verified", live=GOOD),
+    Scenario("locked", {"image": image("v2"), "lock-wait": "0s"}, "failed", _locked),
 ]
-SUCCEEDS = {"healthy", "flaky", "kubeconfig", "rollback-mode", "only-if-live"}
-LIVE_BEFORE = {"rollback-mode": image("v2"), "only-if-live": image("v3")}
+SUCCEEDS = {"healthy", "flaky", "kubeconfig", "rollback-mode", "only-if-live", "verify"}
+# The image read before anything changed ("": not read, the lock stopped the run first).
+LIVE_BEFORE = {"rollback-mode": image("v2"), "only-if-live": image("v3"), "locked": ""}
 
 RECORD = """\
 python3 -c 'import json, os; print(json.dumps({k: os.environ[k] for k in ("RESULT", "PREVIOUS", "DEPLOYED", "OUTCOME")}))' > "$OUT_DIR/$JOB.json"
@@ -259,7 +270,9 @@ def test_only_if_live_leaves_a_newer_deploy_alone(act_run: tuple[ActRun, Path], 
     calls = [
         call["argv"] for call in lab.state()["calls"] if "--namespace=only-if-live" in call["argv"]
     ]
-    assert [argv[0] for argv in calls] == ["get"]
+    # Read under the deploy lock, which is then freed: nothing set.
+    assert [argv[0] for argv in calls] == ["get", "annotate", "get", "get", "annotate"]
+    assert lab.state()["deployments"]["only-if-live/api"]["annotations"] == {}
     assert lab.state()["deployments"]["only-if-live/api"]["containers"]["api"] == image("v3")
     assert f"now runs {image('v3')}, which replaced {image('v2')}, so it is left as is" in run.log
     assert "Nothing was changed." in run.summary("only-if-live")
@@ -268,7 +281,8 @@ def test_only_if_live_leaves_a_newer_deploy_alone(act_run: tuple[ActRun, Path], 
 def test_a_failed_preflight_changes_nothing(act_run: tuple[ActRun, Path], lab: Lab) -> None:
     run, _ = act_run
     calls = [call["argv"] for call in lab.state()["calls"] if "--namespace=paused" in call["argv"]]
-    assert [argv[0] for argv in calls] == ["get"]
+    assert [argv[0] for argv in calls] == ["get", "annotate", "get", "get", "annotate"]
+    assert lab.state()["deployments"]["paused/api"]["annotations"] == {}
     assert "Preflight failed" in run.log
     assert "kubectl rollout resume deployment/api --namespace=paused" in run.summary("paused")
 
@@ -278,3 +292,20 @@ def test_a_set_image_error_is_looked_at(act_run: tuple[ActRun, Path], lab: Lab) 
     state = lab.state()
     assert state["deployments"]["set-image-times-out/api"]["containers"]["api"] == GOOD
     assert f"but {image('v2')} went live: rolling back" in run.log
+
+
+def test_verify_only_looks(act_run: tuple[ActRun, Path], lab: Lab) -> None:
+    run, _ = act_run
+    calls = [call["argv"] for call in lab.state()["calls"] if "--namespace=verify" in call["argv"]]
+    assert [argv[0] for argv in calls] == ["get"]
+    assert run.summary("verify").startswith("## ✅ cdgen verify: verify: verified")
+
+
+def test_a_held_lock_stops_the_action_with_nothing_changed(
+    act_run: tuple[ActRun, Path], lab: Lab
+) -> None:
+    run, _ = act_run
+    calls = [call["argv"] for call in lab.state()["calls"] if "--namespace=locked" in call["argv"]]
+    assert [argv[0] for argv in calls] == ["get"]  # lock-wait reached the engine: 0s
+    assert lab.state()["deployments"]["locked/api"]["annotations"] == {LOCK: HELD}
+    assert "free the lock by hand: kubectl annotate deployment/api" in run.summary("locked")

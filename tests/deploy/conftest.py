@@ -10,14 +10,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.github_api import GitHubApi
+from support.github_state import GitHubState
 from support.sandbox import SandboxDir, default_state, write_sandbox
 from support.smoke_server import SmokeServer, start_server
 
 from cdgen.deploy.cli import run
+from cdgen.deploy.lock import ANNOTATION
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "staging"
+# What changes the workload; the deploy lock's annotate is told apart (lock_calls).
 MUTATING = {"set", "undo"}
+# A workflow run, as GitHub Actions describes it: the deploy lock's holder.
+RUN_ENV = {
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "acme/api",
+    "GITHUB_RUN_ID": "42",
+    "GITHUB_RUN_ATTEMPT": "1",
+}
+RUN_URL = "https://github.com/acme/api/actions/runs/42/attempts/1"
+REPO = "acme/api"  # GITHUB_REPOSITORY above, in the GitHub API double
+TOKEN = "ghs_test_token"
 
 
 @dataclass
@@ -39,10 +53,37 @@ class Sandbox(SandboxDir):
         return records
 
     def verbs(self) -> list[str]:
-        return [" ".join(argv[:2]) if argv[0] != "get" else "get" for argv in self.calls()]
+        single = ("get", "annotate")
+        return [argv[0] if argv[0] in single else " ".join(argv[:2]) for argv in self.calls()]
 
     def mutating_calls(self) -> list[list[str]]:
         return [argv for argv in self.calls() if MUTATING & set(argv[:2])]
+
+    def lock_calls(self) -> list[list[str]]:
+        return [argv for argv in self.calls() if argv[0] == "annotate"]
+
+    def deployment(self, namespace: str = NAMESPACE) -> dict[str, Any]:
+        found: dict[str, Any] = self.state()["deployments"][f"{namespace}/api"]
+        return found
+
+    def lock(self, namespace: str = NAMESPACE) -> str | None:
+        """The deploy lock's annotation on the Deployment; None when it is free."""
+        value: str | None = self.deployment(namespace).get("annotations", {}).get(ANNOTATION)
+        return value
+
+    def set_lock(self, value: str, namespace: str = NAMESPACE) -> None:
+        state = self.state()
+        state["deployments"][f"{namespace}/api"].setdefault("annotations", {})[ANNOTATION] = value
+        self.save(state)
+
+
+def workload(deployment: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment as the simulator keeps it, without what every write changes: equal
+    before and after a run that changed nothing (the lock taken and freed included)."""
+    kept = {key: value for key, value in deployment.items() if key != "resourceVersion"}
+    if not kept.get("annotations", True):  # a lock taken and freed leaves an empty map
+        del kept["annotations"]
+    return kept
 
 
 @dataclass
@@ -133,3 +174,20 @@ def deploy(tmp_path: Path, server: SmokeServer) -> Deploy:
         return Run(code, stream.getvalue(), outputs, summary_file.read_text(encoding="utf-8"))
 
     return invoke
+
+
+@pytest.fixture
+def state() -> GitHubState:
+    """The GitHub API double's data: acme/api with three commits."""
+    seeded = GitHubState()
+    seeded.add_history(REPO, 3)
+    return seeded
+
+
+@pytest.fixture
+def api(state: GitHubState, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubApi]:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):  # urllib would use them
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    with GitHubApi(state, tokens=[TOKEN]) as server:
+        yield server

@@ -39,7 +39,7 @@ def test_every_input_reaches_the_engine_through_env() -> None:
 def test_every_input_and_output_is_described() -> None:
     for spec in [*ACTION["inputs"].values(), *ACTION["outputs"].values()]:
         assert spec["description"].strip()
-    assert set(ACTION["outputs"]) == {"result", "previous-image", "deployed-image"}
+    assert set(ACTION["outputs"]) == {"result", "previous-image", "deployed-image", "deployment-id"}
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
 
 
@@ -103,16 +103,38 @@ def _action_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# What each mode cannot run without; mode record touches no cluster, so it names none.
+CLUSTER = {"image", "namespace", "deployment"}
+NEEDED = {
+    "deploy": CLUSTER,
+    "rollback": CLUSTER,
+    "verify": CLUSTER,
+    "record": {"deployment-id", "record-state", "github-token"},
+}
+# A static site's steps (target vercel or cloudflare-pages) name its project, not a cluster.
+SITE = {"target", "site-project", "site-account", "site-token", "environment"}
+
+
 def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
     yaml = YAML(typ="safe")
     used: set[str] = set()
+    modes: set[str] = set()
     for golden in sorted((ROOT / "tests" / "goldens").glob("*.yml")):
         files = yaml.load(golden.read_text(encoding="utf-8"))["files"]
         for name, text in files.items():
             if name.startswith(".github/workflows/"):
                 for step in _action_steps(yaml.load(text)):
                     inputs = set(step["with"])
-                    assert inputs <= set(ACTION["inputs"]), f"{golden.name}: {name}"
-                    assert {"image", "namespace", "deployment"} <= inputs
+                    where = f"{golden.name}: {name}: {step.get('name')}"
+                    assert inputs <= set(ACTION["inputs"]), where
+                    mode = step["with"].get("mode", "deploy")
+                    site = step["with"].get("target", "kubernetes") != "kubernetes"
+                    assert (SITE if site else NEEDED[mode]) <= inputs, where
+                    if mode == "record":
+                        assert not inputs & CLUSTER, where
+                    if site:
+                        assert not inputs & {"namespace", "deployment", "kubeconfig"}, where
+                    modes.add(mode)
                     used |= inputs
-    assert "kubeconfig" in used
+    assert {"kubeconfig", "github-token", "commit", "record-open", "site-production"} <= used
+    assert modes == set(NEEDED)

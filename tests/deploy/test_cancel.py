@@ -92,8 +92,17 @@ def test_cancel_mid_rollout_undoes_at_once_and_says_so(
     assert done.seconds < 5  # the undo's rollout (up to 60s here) is not waited for
     assert f"$ {UNDO}" in done.log
     assert sandbox.image() == GOOD
-    assert sandbox.verbs()[-1] == "rollout undo"  # no rollout status after it
-    assert done.outputs == {"result": "failed", "previous-image": GOOD, "deployed-image": ""}
+    # No rollout status after the undo: only the deploy lock's release, urgent too.
+    verbs = sandbox.verbs()
+    assert verbs[verbs.index("rollout undo") :] == ["rollout undo", "get", "annotate"]
+    assert all("--request-timeout=2s" in argv for argv in sandbox.calls()[-2:])
+    assert sandbox.lock() is None
+    assert done.outputs == {
+        "result": "failed",
+        "previous-image": GOOD,
+        "deployed-image": "",
+        "deployment-id": "",
+    }
     assert "FAILED" not in done.log
     assert "kubectl rollout undo was issued at once; its rollout was not waited for" in done.log
     status = f"kubectl rollout status deployment/api --namespace={NAMESPACE} --timeout=60s"
@@ -134,6 +143,7 @@ def test_cancel_before_set_image_changes_nothing(sandbox: Sandbox, tmp_path: Pat
     done = cancel(sandbox, tmp_path, [("$ kubectl get deployment/api", signal.SIGTERM)])
     assert done.code == 128 + signal.SIGTERM
     assert sandbox.mutating_calls() == []
+    assert sandbox.lock_calls() == [] and sandbox.lock() is None  # stopped at the lock's read
     assert done.outputs["result"] == "failed"
     assert "cancelled by SIGTERM before the image was set; nothing was changed" in done.log
     assert "> **Cancelled by SIGTERM.** Nothing was changed." in done.summary

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from support.sandbox import GOOD, deployment, image
 
-from .conftest import NAMESPACE, Deploy, Sandbox
+from .conftest import NAMESPACE, Deploy, Sandbox, workload
 
 
 @pytest.mark.parametrize(
@@ -23,10 +23,17 @@ def test_a_failed_preflight_changes_nothing(
     deploy: Deploy, sandbox: Sandbox, changes: dict[str, Any], message: str, fix: str
 ) -> None:
     sandbox.update(deployments={f"{NAMESPACE}/api": deployment(**changes)})
+    before = workload(sandbox.deployment())
     result = deploy("--image", image("v2"))
     assert result.code == 1
-    assert result.outputs == {"result": "failed", "previous-image": GOOD, "deployed-image": GOOD}
+    assert result.outputs == {
+        "result": "failed",
+        "previous-image": GOOD,
+        "deployed-image": GOOD,
+        "deployment-id": "",
+    }
     assert sandbox.mutating_calls() == []
+    assert workload(sandbox.deployment()) == before  # the deploy lock taken and freed
     assert f"::error title=Preflight failed::{message}" in result.log
     assert "### Preflight" in result.summary
     preflight = result.summary.split("### Preflight")[1].split("###")[0]

@@ -59,3 +59,17 @@ def test_every_permission_in_the_table_is_needed(
     forbidden = f'cannot {verb} resource "{plural}" in API group "{group}"'
     assert forbidden in result.log
     assert sandbox.image() in (GOOD, image("broken"))
+
+
+def test_without_patch_the_deploy_stops_at_the_lock_with_nothing_changed(
+    deploy: Deploy, sandbox: Sandbox
+) -> None:
+    """The deploy lock is written before anything else: a kubeconfig that may read but not
+    patch the Deployment now stops there, before set image."""
+    sandbox.update(rbac=granted(without=("patch", "deployments.apps")))
+    result = deploy("--image", image("v2"))
+    assert (result.code, result.outputs["result"]) == (1, "failed")
+    assert sandbox.verbs() == ["get", "annotate", "get"]  # the write refused; nothing to free
+    assert "| Take the deploy lock | " in result.summary
+    assert "nothing was changed" in result.log
+    assert sandbox.image() == GOOD and sandbox.lock() is None

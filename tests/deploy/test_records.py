@@ -318,9 +318,6 @@ def test_nothing_raises_into_the_engine(api: GitHubApi, state: GitHubState) -> N
         ({"token": ""}, "no token"),
         ({"token": "ghs_x\r\nX-Evil: 1"}, "the token is not printable ASCII"),
         ({"token": "ghs_naïve"}, "the token is not printable ASCII"),
-        ({"commit": "abc1234"}, "the commit is not a 40-hex SHA"),
-        ({"environment": " "}, "no environment name"),
-        ({"environment": "prod\nuction"}, "control characters"),
         ({"environment_url": "javascript:alert(1)"}, "the environment URL must be an http(s) URL"),
         ({"log_url": "https://x y"}, "the run URL holds spaces"),
     ],
@@ -333,6 +330,27 @@ def test_an_unusable_target_makes_no_request(
     assert not client.close(7, "success", "x")
     assert problem in client.warnings[0] and problem in client.warnings[1]
     assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"commit": "abc1234"}, "the commit is not a 40-hex SHA"),
+        ({"environment": " "}, "no environment name"),
+        ({"environment": "prod\nuction"}, "the environment name holds control characters"),
+    ],
+)
+def test_closing_a_record_needs_no_commit_or_environment(
+    api: GitHubApi, state: GitHubState, changes: dict[str, Any], problem: str
+) -> None:
+    """Only creating a record names them: mode record closes one from its id alone."""
+    ident = state.add_deployment(REPO, target(api, state).commit)
+    client = records(api, state, **changes)
+    assert client.open(IMAGE, "x") is None
+    assert client.warnings == [f"no deployment record: {problem}"]
+    assert api.requests == []
+    assert client.close(ident, "success", "x")
+    assert state.repos[REPO].deployments[ident].latest_state == "success"
 
 
 def test_target_from_the_actions_environment() -> None:

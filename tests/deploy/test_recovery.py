@@ -3,7 +3,9 @@
 The engine runs in-process against the kubectl simulator and a live smoke server, with a
 fault injected at every call it makes after ``set image`` (each kubectl command before and
 after it runs, each smoke request, each pause, each line of log): the run must end rolled
-back, or in the loud degraded report, and its outcome must say what is live.
+back, or in the loud degraded report, and its outcome must say what is live. The last of
+those calls free the deploy lock: a fault there leaves the run's result as it was, and a
+warning says when the lock expires on its own.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from cdgen.deploy.outcome import Outcome
 from cdgen.deploy.smoke import SmokeCheck, probe_url
 from cdgen.deploy.summary import render_summary
 
-from .conftest import NAMESPACE, Sandbox
+from .conftest import NAMESPACE, Sandbox, workload
 
 
 class InjectedFault(Exception):
@@ -46,6 +48,8 @@ class Faults:
     calls: int = 0
     where: str = ""
     seen: set[str] = field(default_factory=set)
+    releasing: bool = False  # the engine is freeing the deploy lock: the run is over
+    in_release: bool = False  # the fault came then
 
     def point(self, where: str) -> None:
         if not self.armed:
@@ -54,6 +58,7 @@ class Faults:
         self.seen.add("log" if where.startswith("log") else where)
         if self.calls == self.at:
             self.where = where
+            self.in_release = self.releasing
             raise self.make()
 
 
@@ -74,6 +79,7 @@ class Run:
     where: str
     calls: int
     seen: set[str]
+    in_release: bool = False
     summary: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -112,8 +118,34 @@ def run_engine(server: SmokeServer, target: str, faults: Faults) -> Run:
     )
     log = FaultyLog(faults)
     engine = Engine(options, Kubectl(runner=runner), Console(log, github=True), probe, sleep)
+    release = engine.lock.release
+
+    def releasing(*, urgent: bool = False) -> bool:
+        faults.releasing = True
+        return release(urgent=urgent)
+
+    engine.lock.release = releasing  # type: ignore[method-assign]
     outcome = engine.run()
-    return Run(outcome, log.getvalue(), faults.where, faults.calls, faults.seen)
+    run = Run(outcome, log.getvalue(), faults.where, faults.calls, faults.seen, faults.in_release)
+    assert faults.releasing, run.log  # the lock is freed after every run, whatever happened
+    return run
+
+
+def assert_result_stands(run: Run, clean: Run, sandbox: Sandbox) -> None:
+    """A fault while freeing the lock: the run was over, its result is kept as it was, and
+    a lock left behind is announced with the time it expires on its own."""
+    outcome, context = run.outcome, f"fault at {run.where}:\n{run.log}"
+    assert outcome.result == clean.outcome.result, context
+    assert outcome.deployed_image == clean.outcome.deployed_image == sandbox.image(), context
+    assert (outcome.degraded, outcome.crash, outcome.signal) == (False, "", 0), context
+    assert exit_status(outcome) == exit_status(clean.outcome), context
+    assert run.summary.split("### Phases")[0] == clean.summary.split("### Phases")[0], context
+    warnings = [line for line in run.log.splitlines() if "title=Deploy lock not freed" in line]
+    if sandbox.lock() is not None:
+        (warning,) = warnings
+        expires = sandbox.lock().rpartition("; expires ")[2]  # type: ignore[union-attr]
+        until = expires.replace("T", " ").replace("Z", " UTC")
+        assert f"it expires on its own at {until}" in warning, context
 
 
 def assert_truthful(run: Run, sandbox: Sandbox, target: str) -> None:
@@ -160,14 +192,22 @@ def test_an_error_at_every_step_after_set_image_ends_rolled_back_or_loud(
     assert {"log", "after set image", "before rollout status", "before a smoke request"} <= (
         clean.seen
     )
-    outcomes = set()
+    # The lock's release.
+    assert {"before annotate deployment/api", "after annotate deployment/api"} <= clean.seen
+    outcomes, released = set(), 0
     for at in range(1, clean.calls + 1):
         sandbox.save(json.loads(json.dumps(fresh)))
         run = run_engine(server, target, Faults(at, partial(InjectedFault, f"injected #{at}")))
         assert run.where, f"no fault injected at call {at}"
+        if run.in_release:
+            assert_result_stands(run, clean, sandbox)
+            released += 1
+            continue
         assert_truthful(run, sandbox, target)
+        assert sandbox.lock() is None, run.log  # freed, whatever the run went through
         outcomes.add((run.outcome.result, run.outcome.degraded))
     assert outcomes == expected
+    assert released >= 4  # before and after its get and its annotate at least
 
 
 def test_a_cancellation_at_every_step_after_set_image_undoes_at_once(
@@ -176,10 +216,15 @@ def test_a_cancellation_at_every_step_after_set_image_undoes_at_once(
     fresh = default_state([NAMESPACE])
     target = image("broken")
     clean = run_engine(server, target, Faults(10**6, InjectedFault))
+    released = 0
     for at in range(1, clean.calls + 1):
         sandbox.save(json.loads(json.dumps(fresh)))
         run = run_engine(server, target, Faults(at, lambda: Cancelled(signal.SIGTERM)))
         outcome, context = run.outcome, f"cancelled at {run.where}:\n{run.log}"
+        if run.in_release:  # the rollback was over: cancelling its bookkeeping changes nothing
+            assert_result_stands(run, clean, sandbox)
+            released += 1
+            continue
         assert outcome.signal == signal.SIGTERM, context
         assert exit_status(outcome) == 143, context
         assert outcome.result == "failed", context
@@ -191,6 +236,16 @@ def test_a_cancellation_at_every_step_after_set_image_undoes_at_once(
         names = {phase.name: phase for phase in outcome.phases}
         issued = "Roll back (cancelled)" in names and names["Roll back (cancelled)"].ok
         assert issued or outcome.note.startswith("kubectl rollout undo had been"), context
+        # The lock is freed at once too, with the short time limits of a cancelled run.
+        assert sandbox.lock() is None, context
+        assert run.log.count("annotate deployment/api cdgen.dev/deploy-lock- ") == 1, context
+        assert "cdgen.dev/deploy-lock- --overwrite --resource-version=" in run.log, context
+        assert (
+            run.log.rstrip()
+            .splitlines()[-1]
+            .endswith(f"--request-timeout=2s --namespace={NAMESPACE}")
+        ), context
+    assert released >= 4
 
 
 def test_unknown_state_without_a_revision_is_not_guessed(
@@ -202,9 +257,9 @@ def test_unknown_state_without_a_revision_is_not_guessed(
 
     def runner(args: list[str], timeout: float, *, detach: bool = False) -> CommandResult:
         calls.append(args)
-        if args[1:3] == ["set", "image"]:
-            return CommandResult(tuple(args), 1, "Unable to connect to the server: EOF")
-        if len(calls) > 1:
+        if len(calls) <= 2:  # the deploy lock is taken
+            return run_process(args, timeout, detach=detach)
+        if len(calls) > 3:  # then the server is lost
             return CommandResult(tuple(args), 1, "Unable to connect to the server: EOF")
         result = run_process(args, timeout)
         document = json.loads(result.stdout)
@@ -217,27 +272,53 @@ def test_unknown_state_without_a_revision_is_not_guessed(
     assert outcome.degraded
     assert [args[1:3] for args in calls] == [
         ["get", "deployment/api"],
+        ["annotate", "deployment/api"],
+        ["get", "deployment/api"],
         ["set", "image"],
         ["get", "deployment/api"],
+        ["get", "deployment/api"],  # freeing the lock: the server is still gone
     ]
     assert "NOT ROLLED BACK" in log.getvalue()
     assert "No automatic rollback was possible: nothing was undone." in render_summary(outcome)
     assert "without a recorded revision" in outcome.reason
+    assert sandbox.lock() is not None
+    freed = "may not have been freed (cannot read deployment/api in namespace staging: Unable to"
+    assert freed in log.getvalue()
 
 
-def test_an_error_before_set_image_changes_nothing(sandbox: Sandbox, server: SmokeServer) -> None:
+class FailAt:
+    """A kubectl runner that raises at its ``at``-th call and runs every other one."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.calls = at, 0
+
+    def __call__(self, args: list[str], timeout: float, *, detach: bool = False) -> CommandResult:
+        self.calls += 1
+        if self.calls == self.at:
+            raise InjectedFault("kubectl vanished")
+        return run_process(args, timeout, detach=detach)
+
+
+@pytest.mark.parametrize(
+    ("at", "phase"),
+    [(1, "Take the deploy lock"), (2, "Take the deploy lock"), (3, "Read current image")],
+    ids=["lock-read", "lock-write", "read-current"],
+)
+def test_an_error_before_set_image_changes_nothing(
+    sandbox: Sandbox, server: SmokeServer, at: int, phase: str
+) -> None:
     def probe(check: SmokeCheck) -> tuple[bool, str]:
         raise AssertionError("not reached")
 
-    def runner(args: list[str], timeout: float, *, detach: bool = False) -> CommandResult:
-        raise InjectedFault("kubectl vanished")
-
+    before = workload(sandbox.deployment())
     options = parse_options({"image": image("v2"), "namespace": NAMESPACE, "deployment": "api"})
     log = io.StringIO()
-    outcome = Engine(options, Kubectl(runner=runner), Console(log, github=True), probe).run()
+    outcome = Engine(options, Kubectl(runner=FailAt(at)), Console(log, github=True), probe).run()
     assert (outcome.result, outcome.degraded) == ("failed", False)
     assert outcome.crash == "InjectedFault: kubectl vanished"
     assert exit_status(outcome) == 3
     assert "nothing was changed" in log.getvalue()
-    assert "| Read current image | " in render_summary(outcome)
+    (row,) = [line for line in render_summary(outcome).splitlines() if f"| {phase} |" in line]
+    assert row.endswith("| ❌ error: InjectedFault: kubectl vanished |")
     assert sandbox.mutating_calls() == []
+    assert workload(sandbox.deployment()) == before  # a lock taken is freed again

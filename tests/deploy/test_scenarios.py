@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from support.sandbox import GOOD, deployment, image
 from support.smoke_server import SmokeServer
 
-from .conftest import NAMESPACE, Deploy, Sandbox
+from cdgen.deploy.lock import ANNOTATION
+
+from .conftest import NAMESPACE, RUN_ENV, RUN_URL, Deploy, Sandbox, workload
 
 UNDO_TO_1 = ["rollout", "undo", "deployment/api", "--to-revision=1", "--request-timeout=60s"]
+GET = [
+    "get",
+    "deployment/api",
+    "--output=json",
+    "--request-timeout=60s",
+    f"--namespace={NAMESPACE}",
+]
+# What the deploy lock adds around every deploy: get + annotate before, get + annotate after.
+LOCKED = ["get", "annotate", "get"]
+UNLOCKED = ["get", "annotate"]
+
+
+def annotate(change: str, resource_version: int) -> list[str]:
+    return [
+        "annotate",
+        "deployment/api",
+        change,
+        "--overwrite",
+        f"--resource-version={resource_version}",
+        "--request-timeout=60s",
+        f"--namespace={NAMESPACE}",
+    ]
 
 
 def test_healthy_deploy(deploy: Deploy, sandbox: Sandbox) -> None:
-    result = deploy("--image", image("v2"), "--environment", "Staging")
+    started = datetime.now(UTC).replace(microsecond=0)
+    result = deploy("--image", image("v2"), "--environment", "Staging", env=RUN_ENV)
+    ended = datetime.now(UTC)
     assert result.code == 0, result.log
     assert result.outputs == {
         "result": "deployed",
@@ -22,14 +49,17 @@ def test_healthy_deploy(deploy: Deploy, sandbox: Sandbox) -> None:
         "deployment-id": "",
     }
     assert sandbox.image() == image("v2")
-    assert sandbox.calls() == [
-        [
-            "get",
-            "deployment/api",
-            "--output=json",
-            "--request-timeout=60s",
-            f"--namespace={NAMESPACE}",
-        ],
+    calls = sandbox.calls()
+    # Held for the run's worst case: 2 x rollout-timeout, every smoke attempt, 120s.
+    holder, _, expires = calls[1][2].removeprefix(f"{ANNOTATION}=").rpartition("; expires ")
+    assert holder == f"{RUN_URL} (deploy {image('v2')})"
+    until = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert started + timedelta(seconds=123) <= until <= ended + timedelta(seconds=123)
+    assert calls == [
+        GET,
+        # Taken by compare-and-set against the resourceVersion just read.
+        annotate(f"{ANNOTATION}={holder}; expires {expires}", 1),
+        GET,
         [
             "set",
             "image",
@@ -39,7 +69,11 @@ def test_healthy_deploy(deploy: Deploy, sandbox: Sandbox) -> None:
             f"--namespace={NAMESPACE}",
         ],
         ["rollout", "status", "deployment/api", "--timeout=1s", f"--namespace={NAMESPACE}"],
+        GET,
+        # Freed only if still this run's: the object is as this run left it (set image: 3).
+        annotate(f"{ANNOTATION}-", 3),
     ]
+    assert sandbox.lock() is None
     assert "::notice title=Deployed::" in result.log
     for text in (
         "Staging",
@@ -66,14 +100,16 @@ def test_rollout_timeout_undoes_to_the_recorded_revision(deploy: Deploy, sandbox
         "deployment-id": "",
     }
     assert sandbox.image() == GOOD
-    assert sandbox.calls()[3][:5] == UNDO_TO_1
+    assert sandbox.calls()[5][:5] == UNDO_TO_1
     assert sandbox.verbs() == [
-        "get",
+        *LOCKED,
         "set image",
         "rollout status",
         "rollout undo",
         "rollout status",
+        *UNLOCKED,
     ]
+    assert sandbox.lock() is None
     assert "::error title=Rollout failed::the rollout did not complete within 1s" in result.log
     assert "Smoke test" not in result.summary.split("### Smoke test")[0]
 
@@ -269,6 +305,7 @@ def test_rollback_only_if_live_skips_when_a_newer_deploy_replaced_it(
 ) -> None:
     # Run A deployed v2 and its e2e tests failed; meanwhile run B deployed v3.
     sandbox.update(deployments={f"{NAMESPACE}/api": deployment(image("v3"))})
+    before = workload(sandbox.deployment())
     result = deploy("--mode", "rollback", "--image", GOOD, env={"CDGEN_ONLY_IF_LIVE": image("v2")})
     assert result.code == 0, result.log
     assert result.outputs == {
@@ -278,8 +315,9 @@ def test_rollback_only_if_live_skips_when_a_newer_deploy_replaced_it(
         "deployment-id": "",
     }
     assert sandbox.image() == image("v3")
-    assert sandbox.verbs() == ["get"]
+    assert sandbox.verbs() == [*LOCKED, *UNLOCKED]  # read under the lock, nothing set
     assert sandbox.mutating_calls() == []
+    assert workload(sandbox.deployment()) == before
     notice = (
         f"::notice title=Skipped%3A the image is no longer live::The environment {NAMESPACE} "
         f"now runs {image('v3')}, which replaced {image('v2')}, so it is left as is"

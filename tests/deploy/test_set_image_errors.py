@@ -19,6 +19,7 @@ def test_set_image_error_after_the_image_changed_rolls_back(
         "result": "rolled-back",
         "previous-image": GOOD,
         "deployed-image": GOOD,
+        "deployment-id": "",
     }
     assert sandbox.image() == GOOD
     assert "kubectl set image failed (exit 1), but ghcr.io/acme/api:v2 went live: rolling back" in (
@@ -33,6 +34,13 @@ def test_set_image_error_without_a_change_changes_nothing(deploy: Deploy, sandbo
     sandbox.update(set_image_fails=True)
     result = deploy("--image", image("v2"))
     assert result.code == 1
-    assert result.outputs == {"result": "failed", "previous-image": GOOD, "deployed-image": GOOD}
-    assert sandbox.verbs() == ["get", "set image", "get"]
+    assert result.outputs == {
+        "result": "failed",
+        "previous-image": GOOD,
+        "deployed-image": GOOD,
+        "deployment-id": "",
+    }
+    # Under the lock: read, set image (refused), read again to look; then the lock is freed.
+    assert sandbox.verbs() == ["get", "annotate", "get", "set image", "get", "get", "annotate"]
+    assert sandbox.lock() is None
     assert f"{GOOD} is still live, nothing was changed" in result.log

@@ -85,6 +85,7 @@ def test_an_error_of_the_request_is_a_failed_attempt(
         "result": "rolled-back",
         "previous-image": GOOD,
         "deployed-image": GOOD,
+        "deployment-id": "",
     }
     assert result.log.count(f": fail: request failed: {problem}") == 2
     assert sandbox.image() == GOOD

@@ -46,8 +46,10 @@ def test_outputs_use_a_delimiter_no_value_contains() -> None:
         "result": "deployed",
         "previous-image": "ghcr.io/a/b:v1",
         "deployed-image": "ghcr.io/a/b:v2",
+        "deployment-id": "",
     }
     assert rendered.splitlines()[0].startswith("result<<CDGEN_")
+    assert parse_outputs(render_outputs(outcome(deployment_id=1234)))["deployment-id"] == "1234"
 
 
 def test_summary_of_a_skip_says_nothing_was_changed() -> None:

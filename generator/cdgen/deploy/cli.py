@@ -29,8 +29,9 @@ from cdgen.deploy.summary import render_outputs, render_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 EXIT_STATUS = (
-    "Exit status: 0 deployed (with --mode=rollback: rolled back), or skipped because "
-    "--only-if-live is no longer live; 1 rolled back, failed, or the outputs could not be "
+    "Exit status: 0 deployed (with --mode=rollback: rolled back; verify: verified; record: "
+    "recorded), or skipped because --only-if-live is no longer live; 1 rolled back, failed "
+    "(the deploy lock not free within --lock-wait included), or the outputs could not be "
     "written; 2 invalid input, nothing changed; 3 unexpected error (after the undo path "
     "ran); 128+N cancelled by signal N (130 SIGINT, 143 SIGTERM): after set image, rollout "
     "undo was issued at once and not waited for."
@@ -228,7 +229,7 @@ def _records(options: Options, console: Console, environ: Mapping[str, str]) -> 
         token=recording.token,
         environment=options.environment,
         environment_url=recording.environment_url,
-        commit=recording.commit or "0" * 40,  # closing a record names no commit
+        commit=recording.commit,  # mode record: closing a record names no commit
     )
     return Records(target, lambda text: console.warning(text, "Deployment record"))
 

@@ -7,29 +7,27 @@ ends in the undo path, or in the loud degraded report when the undo cannot be do
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from cdgen.deploy.bookkeeping import Bookkeeping
 from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
 from cdgen.deploy.kubeconfig import mask_words, secret_values
 from cdgen.deploy.kubectl import Kubectl, KubectlError, Target
-from cdgen.deploy.lock import DeploymentLock, LockTimeout
+from cdgen.deploy.lock import DeploymentLock
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
 from cdgen.deploy.preflight import FAIL, Where, check_deployment
-from cdgen.deploy.recording import closing
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import Recovery, describe
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
 
 Step = Callable[[], bool]
 
 
-class Engine(Recovery):
+class Engine(Bookkeeping):
     def __init__(
         self,
         options: Options,
@@ -115,20 +113,6 @@ class Engine(Recovery):
             self._finish()
         return self.outcome
 
-    def _finish(self) -> None:
-        """Close the record and free the lock. The run's result stands whatever happens here:
-        a record not written is a warning, and a lock not freed expires on its own."""
-        try:
-            self._close_record()
-            self.lock.release(urgent=bool(self.outcome.signal))
-        except (Cancelled, KeyboardInterrupt, Exception) as error:
-            with contextlib.suppress(Exception):
-                self.console.warning(
-                    f"stopped while closing the deployment record or freeing the deploy lock "
-                    f"({describe(error)}); the lock expires on its own",
-                    "Bookkeeping",
-                )
-
     def _deploy(self) -> None:
         for step in self.steps:
             if not step():
@@ -141,47 +125,6 @@ class Engine(Recovery):
         title = {"deploy": "Deployed", "rollback": "Rolled back"}.get(options.mode, "Verified")
         self.console.notice(f"{options.image} is live in {options.environment}", title)
 
-    def _take_lock(self) -> bool:
-        """Wait for any other cdgen deploy or rollback of this Deployment to end."""
-        with self._phase("Take the deploy lock") as phase:
-            try:
-                self.lock.acquire()
-            except (KubectlError, LockTimeout) as error:
-                if isinstance(error, KubectlError):
-                    self._show(error.result)
-                phase.detail = str(error)
-                return self._stop_unchanged(str(error), self.outcome.previous_image)
-            phase.ok, phase.detail = True, "held until the run ends"
-        return True
-
-    def _open_record(self) -> bool:
-        """The GitHub deployment record, opened just before anything changes."""
-        if self.records is None:
-            return True
-        with self._phase("Open the deployment record") as phase:
-            verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
-            self.outcome.deployment_id = self.records.open(
-                self.options.image, f"cdgen {verb} {self.options.image}"
-            )
-            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
-            found = self.outcome.deployment_id
-            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
-        return True
-
-    def _close_record(self) -> None:
-        """Give the record its final state, or leave it open for the tests that follow."""
-        ident, outcome = self.outcome.deployment_id, self.outcome
-        if self.records is None or ident is None:
-            return
-        if self.options.recording.keep_open and outcome.result == SUCCESS[outcome.mode]:
-            outcome.record = f"deployment {ident}: in progress until the end-to-end tests end"
-            return
-        state, description = closing(outcome)
-        if outcome.signal:
-            self.records.budget = 3.0  # the runner kills a cancelled job a few seconds later
-        closed = self.records.close(ident, state, description)
-        outcome.record = f"deployment {ident}: {state}" + ("" if closed else " (not written)")
-
     def _is_live(self) -> bool:
         """mode verify: the image given is the one the container runs."""
         live, wanted = self.outcome.previous_image, self.options.image
@@ -189,15 +132,8 @@ class Engine(Recovery):
             phase.ok = live == wanted
             phase.detail = f"{live} is live"
         if not phase.ok:
-            return self._stop_unchanged(f"{live} is live, not {wanted}", live)
+            return self._stop_unchanged(f"{live} is live, not {wanted}", live, "Not verified")
         return True
-
-    def _stop_unchanged(self, reason: str, live: str) -> bool:
-        """End the run with nothing changed: ``live`` is the image still running."""
-        self.outcome.reason = reason
-        self.outcome.deployed_image = live
-        self.console.error(f"{reason}; nothing was changed")
-        return False
 
     def _read_kubeconfig(self) -> bool:
         """Mask the secrets of a kubeconfig given as content before kubectl can echo them."""
@@ -317,10 +253,11 @@ class Engine(Recovery):
                 attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
             phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
         if not phase.ok:
-            self.outcome.reason = (
-                f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
-            )
-            self.console.error(f"{self.outcome.reason}; rolling back", "Smoke test failed")
+            reason = f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
+            if options.mode == "verify":  # it only looks: nothing to roll back
+                return self._stop_unchanged(reason, self.outcome.previous_image, "Not verified")
+            self.outcome.reason = reason
+            self.console.error(f"{reason}; rolling back", "Smoke test failed")
         return phase.ok
 
     def _record_attempt(self, attempt: SmokeAttempt) -> None:

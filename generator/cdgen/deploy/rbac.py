@@ -10,6 +10,10 @@ What each kubectl command needs, read in kubectl's source (staging/src/k8s.io/ku
 - ``rollout undo``: get the Deployment, list its ReplicaSets to find the revision
   (deploymentutil.GetAllReplicaSets), then a JSON patch of the Deployment
   (polymorphichelpers/rollback.go).
+- ``annotate`` (the deploy lock, taken and freed): get through the resource builder
+  (``Latest()``), then a JSON merge patch of the Deployment carrying the resourceVersion
+  read, which the API server checks (cmd/annotate/annotate.go; it would fall back to an
+  update only if the merge patch could not be computed, which two JSON objects always can).
 ``kubectl auth can-i`` (doctor) creates a SelfSubjectAccessReview, which every authenticated
 user may do through the default ``system:basic-user`` ClusterRole.
 """
@@ -40,7 +44,8 @@ RULES: tuple[Rule, ...] = (
         "apps",
         "deployments",
         ("get", "list", "watch", "patch"),
-        "read the live image; set image and rollout undo patch it; rollout status watches it",
+        "read the live image; set image, rollout undo and the deploy lock's annotation patch "
+        "it; rollout status watches it",
     ),
     Rule("apps", "replicasets", ("list",), "rollout undo finds the ReplicaSet of a revision"),
 )

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome
-from cdgen.deploy.records_target import TOKEN, one_line
+from cdgen.deploy.records_target import CONTROL, TOKEN, one_line
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
 DEPLOYMENT_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_DEPLOYMENT_ID = 2**63 - 1  # GitHub's ids are 64-bit signed integers
 CLOSING_STATES = ("success", "failure", "error")
 MAX_DESCRIPTION = 140
 
@@ -58,28 +59,33 @@ def _parse_closing(raw: dict[str, str], recording: Recording, problems: list[str
     description = raw.get("record-description", "")
     if not recording.token:
         problems.append("github-token: required with mode record")
-    if not DEPLOYMENT_ID.fullmatch(ident):
+    number = int(ident) if DEPLOYMENT_ID.fullmatch(ident) else 0
+    if not 0 < number <= MAX_DEPLOYMENT_ID:
         problems.append(f"deployment-id: {ident[:40]!r} is not a deployment id (a number)")
     if state not in CLOSING_STATES:
         problems.append(f"record-state: {state[:20]!r} is not one of {', '.join(CLOSING_STATES)}")
-    if len(description) > MAX_DESCRIPTION or one_line(description) != description.strip():
+    # Spaces are GitHub's to collapse; a line break or a control character is refused.
+    if len(description) > MAX_DESCRIPTION or CONTROL.search(description):
         problems.append(f"record-description: one line of at most {MAX_DESCRIPTION} characters")
     return Recording(
         recording.token,
         recording.commit,
         recording.environment_url,
         recording.keep_open,
-        int(ident) if DEPLOYMENT_ID.fullmatch(ident) else None,
+        number or None,
         state,
-        description.strip(),
+        one_line(description),
     )
 
 
-def closing(outcome: Outcome) -> tuple[str, str]:
-    """The final state and description of a run's record, from how the run ended."""
+def closing(outcome: Outcome, *, changed: bool = True) -> tuple[str, str]:
+    """The final state and description of a run's record, from how the run ended;
+    ``changed``: set image may have run."""
     image = outcome.image
     if outcome.degraded:
         return "error", f"{image} not rolled back cleanly: {outcome.note or outcome.reason}"
+    if outcome.signal and not changed:
+        return "failure", f"cancelled before {image} was set; nothing was changed"
     if outcome.signal:
         return "failure", f"cancelled after {image} was set; rollback issued"
     live = DEPLOYED if outcome.mode == "deploy" else ROLLED_BACK

@@ -63,6 +63,9 @@ class Records:
         self._clock, self._sleep, self._now = clock, sleep, now
         self.budget, self.request_timeout = budget, request_timeout
         self.attempts, self.max_wait = attempts, max_wait
+        # The record open() created, known before open() returns: a cancellation while its
+        # first status is posted must not leave it in progress for ever.
+        self.opened: int | None = None
 
     def open(self, image: str, description: str) -> int | None:
         """Create the deployment and mark it in_progress; its id, or None (warned)."""
@@ -92,6 +95,7 @@ class Records:
         if not isinstance(ident, int) or isinstance(ident, bool) or ident <= 0:
             self._warning("could not create the deployment record: GitHub's answer has no id")
             return None
+        self.opened = ident
         self._status(ident, "in_progress", description, deadline)
         return ident
 
@@ -100,7 +104,7 @@ class Records:
         if state not in FINAL_STATES:
             self._warning(f"deployment record {deployment_id}: {state!r} is not a final state")
             return False
-        problem = self.target.problem()
+        problem = self.target.problem(closing=True)
         if problem:
             self._warning(f"deployment record {deployment_id} not updated: {problem}")
             return False

@@ -52,21 +52,25 @@ class RecordTarget:
     log_url: str  # the workflow run's URL; may be ""
     production: bool | None = None  # None: let GitHub decide from the environment's name
 
-    def problem(self) -> str:
-        """Why no record can be made with this target; "" when it can."""
+    def problem(self, *, closing: bool = False) -> str:
+        """Why no record can be made with this target; "" when it can. ``closing``: only a
+        status is posted to an existing record, which names no commit or environment."""
         checks = [
             _url_problem("the API URL", self.api_url, api=True),
             "" if REPOSITORY.fullmatch(self.repository) else "the repository is not OWNER/NAME",
             "" if self.token else "no token",
             # It becomes a header: whitespace could smuggle in another one.
             "the token is not printable ASCII" if TOKEN.fullmatch(self.token) is None else "",
-            "" if COMMIT.fullmatch(self.commit) else "the commit is not a 40-hex SHA",
-            "" if self.environment.strip() else "no environment name",
-            "the environment name is too long" if len(self.environment) > 255 else "",
-            "the environment name holds control characters"
-            if CONTROL.search(self.environment)
-            else "",
         ]
+        if not closing:
+            checks += [
+                "" if COMMIT.fullmatch(self.commit) else "the commit is not a 40-hex SHA",
+                "" if self.environment.strip() else "no environment name",
+                "the environment name is too long" if len(self.environment) > 255 else "",
+                "the environment name holds control characters"
+                if CONTROL.search(self.environment)
+                else "",
+            ]
         for name, url in (
             ("the environment URL", self.environment_url),
             ("the run URL", self.log_url),

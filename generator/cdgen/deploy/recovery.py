@@ -68,6 +68,13 @@ class Recovery:
     def _show(self, result: CommandResult) -> None:
         self.console.external(result.output)
 
+    def _stop_unchanged(self, reason: str, live: str, title: str = "Deploy failed") -> bool:
+        """End the run with nothing changed: ``live`` is the image still running."""
+        self.outcome.reason = reason
+        self.outcome.deployed_image = live
+        self.console.error(f"{reason}; nothing was changed", title)
+        return False
+
     def wait_rollout(self, phase_name: str) -> bool:
         timeout = self.options.rollout_timeout
         with self._phase(phase_name) as phase:

@@ -29,7 +29,8 @@ def _code(text: str) -> str:
 
 
 def _lead_time(outcome: Outcome) -> str:
-    if not outcome.succeeded or outcome.result == SKIPPED or outcome.finished_at is None:
+    looked = outcome.result in (SKIPPED, VERIFIED)  # the live image was left as it was
+    if not outcome.succeeded or looked or outcome.finished_at is None:
         return "— (nothing new went live)"
     if outcome.commit_time is None:
         return "— (commit time unknown)"
@@ -46,7 +47,10 @@ def _overview(outcome: Outcome) -> list[str]:
         ("Mode", outcome.mode),
         (f"Previous {outcome.kind}", _code(outcome.previous_image)),
         (f"New {outcome.kind}", _code(outcome.image)),
-        (f"Live {outcome.kind} now", _code(outcome.deployed_image) or "unknown"),
+        (
+            f"Live {outcome.kind} now",
+            _code(outcome.deployed_image) if outcome.deployed_image else "unknown",
+        ),
         ("Outcome", f"**{_cell(verdict)}**"),
         ("Lead time", _cell(_lead_time(outcome))),
     ]
