@@ -184,8 +184,13 @@ class SiteRecovery:
             )
 
     def _close_record(self) -> None:
-        ident, outcome = self.outcome.deployment_id, self.outcome
-        if self.records is None or ident is None:
+        outcome = self.outcome
+        if self.records is None:
+            return
+        if outcome.deployment_id is None:  # an opening cut short after GitHub made the record
+            outcome.deployment_id = self.records.opened
+        ident = outcome.deployment_id
+        if ident is None:
             return
         try:
             if self.options.recording.keep_open and outcome.result == SUCCESS[outcome.mode]:
