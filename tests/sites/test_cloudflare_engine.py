@@ -154,8 +154,9 @@ def test_a_wrong_token_changes_nothing(lab: SiteLab, deploy: Deploy) -> None:
 
 def test_the_api_is_only_reached_over_https_or_loopback(lab: SiteLab, deploy: Deploy) -> None:
     env = {"CLOUDFLARE_API_BASE_URL": "http://api.example.com/client/v4"}
-    with pytest.raises(ValueError, match="must be an https URL"):
-        deploy(_inputs(lab, **{"site-directory": _built({"/health": "ok"})}), env=env)
+    run = deploy(_inputs(lab, **{"site-directory": _built({"/health": "ok"})}), env=env)
+    assert run.outcome.result == FAILED
+    assert "CLOUDFLARE_API_BASE_URL must be an https URL (the API token is sent there)" in run.log
     assert lab.calls() == [] and lab.cloudflare_requests() == []
 
 

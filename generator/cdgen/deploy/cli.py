@@ -184,7 +184,11 @@ def _execute(
         held.outcome = _close(options, records, console)
         return exit_status(held.outcome)
     if options.site is not None:  # a static site: its provider's CLI and API, no cluster
-        return _execute_site(options, console, records, environ, held)
+        from cdgen.deploy.site.run import build_site_engine
+
+        site = build_site_engine(options, console, records, environ)
+        held.outcome = site.outcome
+        return exit_status(site.run())
     if shutil.which("kubectl") is None:
         held.outcome.reason = "kubectl is not on PATH"
         console.error("kubectl is not on PATH; nothing was changed")
@@ -199,25 +203,6 @@ def _execute(
         held.outcome.reason = f"kubeconfig: {error}"
         console.error(f"kubeconfig: {error}; nothing was changed")
         return EXIT_FAILED
-
-
-def _execute_site(
-    options: Options,
-    console: Console,
-    records: Records | None,
-    environ: Mapping[str, str],
-    held: Holder,
-) -> int:
-    from cdgen.deploy.site.run import build_site_engine
-
-    try:
-        engine = build_site_engine(options, console, records, environ)
-    except ValueError as error:
-        held.outcome.reason = str(error)
-        console.error(f"{error}; nothing was changed", "Invalid input")
-        return EXIT_USAGE
-    held.outcome = engine.outcome
-    return exit_status(engine.run())
 
 
 def _records(options: Options, console: Console, environ: Mapping[str, str]) -> Records | None:

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from cdgen.deploy.site.cloudflare_api import CloudflareApi
+from cdgen.deploy.site.cloudflare_api import CloudflareApi, api_url_problem
 from cdgen.deploy.site.npx import Npx
 from cdgen.deploy.site.provider import Deployment, ProviderError
 
@@ -43,6 +43,9 @@ class CloudflarePages:
     def prepare(self) -> None:
         """Read the project (its production branch decides what this deploy is), and make
         sure the files and the CLI are there before anything changes."""
+        problem = api_url_problem(self.api.base)
+        if problem:  # the token must not go there
+            raise ProviderError(f"CLOUDFLARE_API_BASE_URL {problem}")
         project = self.api.read_project(READ_SECONDS)
         self.production_branch = str(project.get("production_branch") or "")
         self.switchable = self.branch == self.production_branch

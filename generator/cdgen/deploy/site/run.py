@@ -9,7 +9,7 @@ from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
 from cdgen.deploy.records import Records
 from cdgen.deploy.site.cloudflare import CloudflarePages
-from cdgen.deploy.site.cloudflare_api import API_URL, CloudflareApi, api_url_problem
+from cdgen.deploy.site.cloudflare_api import API_URL, CloudflareApi
 from cdgen.deploy.site.engine import SiteEngine
 from cdgen.deploy.site.npx import Npx
 from cdgen.deploy.site.provider import Provider
@@ -31,8 +31,7 @@ def production_host(options: Options) -> str:
 def build_site_engine(
     options: Options, console: Console, records: Records | None, environ: Mapping[str, str]
 ) -> SiteEngine:
-    """The engine of a site deploy; ValueError when Cloudflare's API is set to somewhere the
-    token must not go (``CLOUDFLARE_API_BASE_URL``, which wrangler reads too)."""
+    """The engine of a site deploy (`options.site` is set)."""
     site = options.site
     if site is None:
         raise ValueError("not a site deploy")
@@ -42,10 +41,8 @@ def build_site_engine(
     if site.vercel:
         provider, manual = _vercel(options, site, npx)
     else:
+        # CLOUDFLARE_API_BASE_URL, which wrangler reads too; checked before any request.
         api_url = environ.get("CLOUDFLARE_API_BASE_URL") or API_URL
-        problem = api_url_problem(api_url)
-        if problem:
-            raise ValueError(f"CLOUDFLARE_API_BASE_URL {problem}")
         provider, manual = _cloudflare(site, api_url, npx, environ.get("RUNNER_TEMP") or None)
     return SiteEngine(options, provider, console, records=records, manual=manual)
 
