@@ -29,6 +29,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         root = tmp_path_factory.mktemp(name)
         descriptor = yaml.load((GOLDENS / f"{name}.yml").read_text())["descriptor"]
         write_files(root, render_descriptor(root, descriptor))
+        # A repository of its own, as a user's is: actionlint reads the project's
+        # .github/actionlint.yaml (cdgen's, declaring self-hosted runner labels) from there.
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
         roots[name] = root
     # The bundled example, exactly as committed.
     roots["hello-api"] = ROOT / "examples" / "hello-api"

@@ -16,7 +16,9 @@ from cdgen.deploy.site.clis import CLI_PINS, CliPin
 from cdgen.pins import (
     BOT_MOVABLE,
     PINS,
+    TOOL_RELEASES,
     Pin,
+    ToolRelease,
     find_pins,
     keep_newer_pins,
     normalize_pins,
@@ -125,8 +127,21 @@ def test_the_command_exits_1_with_the_list(
     # The real table against remotes that hold none of its actions: every pin is reported.
     assert check_pins.main(["--base-url", base]) == 1
     out = capsys.readouterr()
-    assert out.out.count("error: ") == len(PINS) + len(CLI_PINS)
-    assert f"{len(PINS) + len(CLI_PINS)} pin problem(s) found" in out.err
+    wrong = len(PINS) + len(TOOL_RELEASES) + len(CLI_PINS)
+    assert out.out.count("error: ") == wrong
+    assert f"{wrong} pin problem(s) found" in out.err
+
+
+def test_a_tool_release_must_be_a_tag_of_its_repository(
+    remotes: tuple[str, dict[str, dict[str, str]]],
+) -> None:
+    base, _ = remotes
+    assert check_pins.check_tool(ToolRelease("acme/annotated", "v2.0.0"), base) is None
+    assert check_pins.check_tool(ToolRelease("acme/light", "v1.0.0"), base) is None
+    problem = check_pins.check_tool(ToolRelease("acme/light", "v1.0.1"), base)
+    assert problem == "acme/light: release tag v1.0.1 does not exist"
+    missing = check_pins.check_tool(ToolRelease("acme/missing", "v1"), base)
+    assert missing is not None and missing.startswith("acme/missing: cannot list the tags of ")
 
 
 def test_the_site_clis_pins_are_checked_like_the_actions(tmp_path: Path) -> None:
@@ -182,7 +197,8 @@ def test_pin_is_well_formed(entry: Pin) -> None:
     assert re.fullmatch(r"v\d+(\.\d+){0,2}", entry.tag)
     assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry.repository)
     assert entry.inputs
-    assert all(re.fullmatch(r"[a-z][a-z0-9-]*", name) for name in entry.inputs)
+    # Google's actions name inputs with '_', azure/login has enable-AzPSSession.
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name) for name in entry.inputs)
     assert entry.uses == f"{entry.repository}@{entry.sha}"
 
 
@@ -196,6 +212,19 @@ def test_security_relevant_inputs_exist() -> None:
     assert "persist-credentials" in pin("actions/checkout").inputs
     assert {"push", "tags", "cache-from", "cache-to"} <= pin("docker/build-push-action").inputs
     assert {"subject-name", "subject-digest"} <= pin("actions/attest-build-provenance").inputs
+    assert {"role-to-assume", "aws-region"} <= pin("aws-actions/configure-aws-credentials").inputs
+    assert "registries" in pin("aws-actions/amazon-ecr-login").inputs
+    google = pin("google-github-actions/auth").inputs
+    assert {"workload_identity_provider", "service_account", "token_format"} <= google
+    assert {"client-id", "tenant-id", "subscription-id"} <= pin("azure/login").inputs
+    assert "use-kubelogin" in pin("azure/aks-set-context").inputs
+    assert "kubelogin-version" in pin("azure/use-kubelogin").inputs
+
+
+@pytest.mark.parametrize("release", TOOL_RELEASES, ids=[t.repository for t in TOOL_RELEASES])
+def test_tool_release_is_a_version_tag(release: ToolRelease) -> None:
+    assert re.fullmatch(r"[\w.-]+/[\w.-]+", release.repository)
+    assert re.fullmatch(r"v\d+(\.\d+){2}", release.tag)
 
 
 def test_unknown_action_raises_clear_key_error() -> None:

@@ -207,17 +207,20 @@ def test_only_the_deploy_branch_builds_a_promotable_image(name: str) -> None:
 @pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_attestation_follows_image_attest(name: str) -> None:
     """Rules (items 3, 5): with attestations, the attest step creates no storage record
-    (that needs artifact-metadata: write); without them, nothing asks for an OIDC token."""
+    (that needs artifact-metadata: write); without them, nothing asks for an OIDC token but
+    a registry login over OIDC."""
     descriptor, files = _golden(name)
     build = files[".github/workflows/cd.yml"]["jobs"]["build"]
     attest_steps = [s for s in build["steps"] if "attest-build-provenance" in s.get("uses", "")]
+    login = descriptor.get("image", {}).get("login", {})
     if descriptor.get("image", {}).get("attest", True):
         (step,) = attest_steps
         assert step["with"]["create-storage-record"] is False
         assert build["permissions"]["id-token"] == "write"
     else:
         assert attest_steps == []
-        assert "id-token" not in build["permissions"]
+        oidc = bool({"aws", "gcp", "azure"} & set(login))
+        assert ("id-token" in build["permissions"]) is oidc
         assert "attestations" not in build["permissions"]
 
 

@@ -127,3 +127,13 @@ def test_the_readme_role_is_the_engines_rbac_table() -> None:
     assert update_document(readme, render_role(), ROLE_START, ROLE_END) == readme, (
         "README.md is stale: run python3 tests/support/action_docs.py"
     )
+
+
+def test_the_readme_cloud_commands_are_what_init_prints() -> None:
+    """The README's cloud commands are rendered by the code `cdgen init` prints them with."""
+    from support.action_docs import update_cloud_examples
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert update_cloud_examples(readme) == readme, (
+        "README.md is stale: run python3 tests/support/action_docs.py"
+    )

@@ -324,7 +324,7 @@ branch: main  # pushes to this branch build and deploy
 # The image: built once per commit, tested inside itself, pushed tagged with
 # the commit SHA, and deployed everywhere by its digest (never rebuilt).
 image:
-  registry: ghcr.io  # the only registry supported
+  registry: ghcr.io  # GitHub's registry, with the workflow's own token; others take a login
   repository: acme/web
   context: .
   dockerfile: Dockerfile

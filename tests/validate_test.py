@@ -99,10 +99,11 @@ CASES = [
     ),
     pytest.param(
         "  registry: ghcr.io\n",
-        "  registry: docker.io\n",
+        "  registry: Docker.io/acme\n",
         [
-            "5:13: image.registry: must be ghcr.io (the only registry this version supports) "
-            "(got 'docker.io')"
+            "5:13: image.registry: must be a registry host such as ghcr.io, docker.io or "
+            "registry.example.com:5000: lowercase DNS labels with at least one '.' (or a :port, "
+            "or localhost), and an optional :port (got 'Docker.io/acme')"
         ],
         id="registry",
     ),

@@ -170,8 +170,8 @@ def test_unknown_keys_are_shown_as_yaml(key: str, shown: str) -> None:
 def test_a_nested_unknown_key_that_is_not_text() -> None:
     text = replace("      namespace: staging\n", "      namespace: staging\n      3: x\n")
     assert problems(text) == [
-        "cdgen.yml:18:7: environments[0].kubernetes.3: unknown key 3 (allowed: container, "
-        "deployment, kubeconfig-secret, namespace, rollout-timeout)"
+        "cdgen.yml:18:7: environments[0].kubernetes.3: unknown key 3 (allowed: aks, container, "
+        "deployment, eks, gke, kubeconfig-secret, namespace, rollout-timeout)"
     ]
 
 

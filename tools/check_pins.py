@@ -4,7 +4,8 @@
 Three tables are checked:
 
 - ``cdgen.pins``: every third-party action's SHA must be the commit its tag points to
-  (``git ls-remote --tags``; an annotated tag is peeled with ``^{}``).
+  (``git ls-remote --tags``; an annotated tag is peeled with ``^{}``), and every tool
+  release an action is told to download (``TOOL_RELEASES``) must be a tag of its repository.
 - ``cdgen.deploy.site.clis``: every site CLI's version must have its release tag
   (``vercel@X``, ``wrangler@X``) at the commit the table records, in the CLI's repository.
 - ``tests/data/own-action-inputs.json``: the inputs recorded for each commit of cdgen's own
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "generator"))
 
 from cdgen.deploy.site.clis import CLI_PINS, CliPin  # noqa: E402 - from this checkout
-from cdgen.pins import PINS, Pin  # noqa: E402 - the package is imported from this checkout
+from cdgen.pins import PINS, TOOL_RELEASES, Pin, ToolRelease  # noqa: E402 - from this checkout
 
 OWN_RECORD = ROOT / "tests" / "data" / "own-action-inputs.json"
 LsRemote = Callable[[str], str]
@@ -100,6 +101,18 @@ def check_cli_pins(
     ]
 
 
+def check_tool(release: ToolRelease, base_url: str, lister: LsRemote = ls_remote) -> str | None:
+    """Why the tool's pinned release is wrong, or None when its tag exists."""
+    url = f"{base_url.rstrip('/')}/{release.repository}.git"
+    try:
+        tags = tag_commits(lister(url))
+    except (LookupError, OSError, subprocess.TimeoutExpired) as error:
+        return f"{release.repository}: cannot list the tags of {url}: {error}"
+    if release.tag not in tags:
+        return f"{release.repository}: release tag {release.tag} does not exist"
+    return None
+
+
 def action_inputs(repository: Path, commit: str) -> set[str]:
     """The ``inputs:`` keys of ``action.yml`` at ``commit`` (a plain YAML mapping read by
     indentation: the file's top-level ``inputs:`` block lists each input at two spaces)."""
@@ -156,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     problems = check_all(PINS.values(), args.base_url)
+    problems += [p for tool in TOOL_RELEASES if (p := check_tool(tool, args.base_url))]
     problems += check_cli_pins(CLI_PINS.values(), args.base_url)
     if args.own_action_record:
         problems += check_own_record(args.own_action_record, ROOT)
     for problem in problems:
         print(f"::error title=pins::{problem}" if _on_github() else f"error: {problem}")
-    checked = len(PINS) + len(CLI_PINS) + (1 if args.own_action_record else 0)
+    checked = len(PINS) + len(TOOL_RELEASES) + len(CLI_PINS) + (1 if args.own_action_record else 0)
     if problems:
         print(f"{len(problems)} pin problem(s) found", file=sys.stderr)
         return 1

@@ -151,6 +151,11 @@ def init(
     typer.echo("\n".join(outcome.setup))
     typer.echo("\nBefore the first deploy (README: Before the first deploy):\n")
     typer.echo("\n".join(outcome.first_deploy))
+    if outcome.cloud:
+        typer.echo(
+            "\nRegistry and cluster access (README: Registries and clusters in the cloud):\n"
+        )
+        typer.echo("\n".join(outcome.cloud))
     return 0
 
 

@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdgen import __version__
+from cdgen.cloud import (
+    GITHUB_REGISTRY,
+    Cluster,
+    Login,
+    acr_name,
+    build_cluster,
+    build_login,
+    registry_account,
+)
 from cdgen.resources import schema_defaults
 from cdgen.stamp import Stamp, release_tag
 
@@ -21,6 +30,8 @@ SMOKE_REQUEST_SECONDS = 10
 SETUP_SECONDS = 600
 # The action's lock-wait default: how long a deploy waits for another one of the Deployment.
 LOCK_WAIT_SECONDS = 15 * 60
+# Where every job runs unless its environment names a self-hosted runner.
+HOSTED_RUNNER = "ubuntu-latest"
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -53,11 +64,15 @@ class E2E:
 
 @dataclass(frozen=True)
 class Kubernetes:
-    kubeconfig_secret: str
+    """The target Deployment, and how the deploy job reaches its cluster: a kubeconfig
+    secret, or a cloud cluster it logs in to over OIDC (then `kubeconfig_secret` is None)."""
+
+    kubeconfig_secret: str | None
     namespace: str
     deployment: str
     container: str
     rollout_timeout: str
+    cluster: Cluster | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,11 @@ class Environment:
     kubernetes: Kubernetes
     smoke: Smoke | None
     e2e: E2E | None
+    runs_on: str | None = None
+
+    @property
+    def runner(self) -> str:
+        return self.runs_on or HOSTED_RUNNER
 
     @property
     def smoke_url(self) -> str:
@@ -96,6 +116,7 @@ class Environment:
 @dataclass(frozen=True)
 class Image:
     registry: str
+    login: Login | None
     repository: str | None
     context: str
     dockerfile: str
@@ -108,6 +129,24 @@ class Image:
     @property
     def multi_platform(self) -> bool:
         return len(self.platforms) > 1
+
+    @property
+    def on_github(self) -> bool:
+        """ghcr.io, reached with the workflow's own token (`packages` permissions)."""
+        return self.registry == GITHUB_REGISTRY
+
+    @property
+    def oidc(self) -> bool:
+        """Logged in to over OIDC: the jobs that log in need `id-token: write`."""
+        return self.login is not None and self.login.kind != "secrets"
+
+    @property
+    def ecr_account(self) -> str | None:
+        return registry_account(self.registry)
+
+    @property
+    def acr_name(self) -> str | None:
+        return acr_name(self.registry)
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,11 @@ class Pipeline:
     def manual_environments(self) -> tuple[Environment, ...]:
         return tuple(e for e in self.environments if e.approval == "manual")
 
+    @property
+    def runner_labels(self) -> list[str]:
+        """The self-hosted runner labels the environments name, sorted, once each."""
+        return sorted({e.runs_on for e in self.environments if e.runs_on})
+
 
 def build_model(data: Any, stamp: Stamp) -> Pipeline | SitePipeline:
     """The model of validated descriptor data: a pipeline of an image, or of a static site
@@ -196,6 +240,7 @@ def _build_image(raw: dict[str, Any]) -> Image:
     d = {**schema_defaults("image"), **raw}
     return Image(
         registry=str(d["registry"]),
+        login=build_login(raw.get("login")),
         repository=d["repository"],
         context=str(d["context"]),
         dockerfile=str(d["dockerfile"]),
@@ -211,19 +256,22 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
     d = {**schema_defaults("environments", "[]"), **raw}
     k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
+    cluster = build_cluster(raw["kubernetes"])
     return Environment(
         name=str(d["name"]),
         url=str(d["url"]),
         approval=str(d["approval"]),
         kubernetes=Kubernetes(
-            kubeconfig_secret=str(k8s["kubeconfig-secret"]),
+            kubeconfig_secret=None if cluster else str(k8s["kubeconfig-secret"]),
             namespace=str(k8s["namespace"]),
             deployment=deployment,
             container=str(k8s["container"] or deployment),
             rollout_timeout=str(k8s["rollout-timeout"]),
+            cluster=cluster,
         ),
         smoke=build_smoke(raw),
         e2e=build_e2e(raw),
+        runs_on=d["runs-on"],
     )
 
 

@@ -8,7 +8,8 @@ does not check ``with:`` keys of SHA-pinned actions, so this table is what a tes
 every template's ``with:`` keys against.
 
 To bump an action: change ``sha`` and ``tag`` together, then re-read ``inputs`` from the
-new commit's ``action.yml``; never copy them from the README or a newer tag.
+new commit's ``action.yml``; never copy them from the README or a newer tag. The tools an
+action downloads by version (``TOOL_RELEASES``) are pinned to a release tag the same way.
 """
 
 from __future__ import annotations
@@ -93,6 +94,48 @@ _ALL = (
         """,
     ),
     _pin(
+        "aws-actions/amazon-ecr-login",
+        "v2.1.7",
+        "03f1aad4c6c7ffd436567f42f9384779290529bd",
+        "http-proxy mask-password registries registry-type skip-logout",
+    ),
+    _pin(
+        "aws-actions/configure-aws-credentials",
+        "v6.2.3",
+        "e6de054238d6b7531b4efff3b6587d9aade6a06c",
+        """
+        action-timeout-s allowed-account-ids audience aws-access-key-id aws-profile
+        aws-region aws-secret-access-key aws-session-token custom-tags disable-retry
+        force-skip-oidc http-proxy inline-session-policy managed-session-policies
+        mask-aws-account-id no-proxy output-credentials output-env-credentials
+        overwrite-aws-profile retry-max-attempts role-chaining role-duration-seconds
+        role-external-id role-session-name role-skip-session-tagging role-to-assume
+        special-characters-workaround sts-endpoint transitive-tag-keys
+        unset-current-credentials use-existing-credentials web-identity-token-file
+        """,
+    ),
+    _pin(
+        "azure/aks-set-context",
+        "v5.0.0",
+        "60623acbdcbbdcf799ad50a1adf8703874339f8b",
+        "admin cluster-name public-fqdn resource-group resource-type subscription use-kubelogin",
+    ),
+    _pin(
+        "azure/login",
+        "v3.0.1",
+        "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca",
+        """
+        allow-no-subscriptions audience auth-type client-id creds enable-AzPSSession
+        environment subscription-id tenant-id
+        """,
+    ),
+    _pin(
+        "azure/use-kubelogin",
+        "v1.3",
+        "0ce7c36141aa27d4934872cf00b0120804c98a29",
+        "github-api-base-url kubelogin-version skip-cache",
+    ),
+    _pin(
         "docker/build-push-action",
         "v7.3.0",
         "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a",
@@ -133,9 +176,43 @@ _ALL = (
         "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
         "cache-image image platforms reset",
     ),
+    _pin(
+        "google-github-actions/auth",
+        "v3.0.0",
+        "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093",
+        """
+        access_token_lifetime access_token_scopes access_token_subject audience
+        cleanup_credentials create_credentials_file credentials_json delegates
+        export_environment_variables id_token_audience id_token_include_email project_id
+        request_reason service_account token_format universe workload_identity_provider
+        """,
+    ),
+    _pin(
+        "google-github-actions/get-gke-credentials",
+        "v3.0.0",
+        "3da1e46a907576cefaa90c484278bb5b259dd395",
+        """
+        cluster_name context_name fleet_membership_name location namespace project_id
+        quota_project_id use_auth_provider use_connect_gateway use_dns_based_endpoint
+        use_internal_ip
+        """,
+    ),
 )
 
 PINS: dict[str, Pin] = {p.repository: p for p in sorted(_ALL, key=lambda p: p.repository)}
+
+
+@dataclass(frozen=True)
+class ToolRelease:
+    """A tool a pinned action downloads, pinned to a release (else it takes the newest)."""
+
+    repository: str
+    tag: str
+
+
+# azure/use-kubelogin installs this kubelogin release (it checks the release's sha256 file).
+KUBELOGIN = ToolRelease("Azure/kubelogin", "v0.2.19")
+TOOL_RELEASES: tuple[ToolRelease, ...] = (KUBELOGIN,)
 
 
 def pin(repository: str) -> Pin:

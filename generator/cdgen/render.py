@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdgen import __version__
 from cdgen.model import Environment, Pipeline
-from cdgen.pins import pin
+from cdgen.pins import KUBELOGIN, pin
 from cdgen.resources import read_template
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 # Generated file (relative to the output root) -> template rendering it.
 OUTPUTS: dict[str, str] = {
+    ".github/actionlint.yaml": "actionlint.yaml.j2",
     ".github/dependabot.yml": "dependabot.yml.j2",
     ".github/workflows/cd.yml": "cd.yml.j2",
     ".github/workflows/cdgen.yml": "cdgen.yml.j2",
@@ -64,8 +65,18 @@ def render_pipeline(pipeline: Pipeline | SitePipeline, source: str) -> dict[str,
     return {
         path: env.get_template(name).render(context)
         for path, name in sorted(templates.items())
-        if path not in pipeline.unmanaged and (pipeline.metrics or name != "metrics.yml.j2")
+        if path not in pipeline.unmanaged and _wanted(pipeline, name)
     }
+
+
+def _wanted(pipeline: Pipeline | SitePipeline, template: str) -> bool:
+    """Whether the descriptor asks for this file: metrics.yml unless `metrics: false`, the
+    actionlint configuration only to declare self-hosted runner labels."""
+    if template == "metrics.yml.j2":
+        return pipeline.metrics
+    if template == "actionlint.yaml.j2":
+        return bool(pipeline.runner_labels)
+    return True
 
 
 def plan_stages(pipeline: Pipeline) -> list[Stage]:
@@ -130,12 +141,14 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(read_template),
         undefined=jinja2.StrictUndefined,
         # The output is YAML, not HTML. Free text (commands, paths, the branch, the image
-        # repository) goes through q(); names, namespaces, URLs and durations are written
-        # bare, which is safe only because the schema's patterns admit plain YAML scalars.
+        # repository) and the registry and cloud identifiers (some read as numbers, booleans
+        # or null: a cluster named 1e5) go through q(); names, namespaces, URLs and
+        # durations are written bare, which is safe only because the schema's patterns admit
+        # plain YAML scalars.
         autoescape=False,  # noqa: S701
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(gh=gh, gh_string=gh_string, uses=uses, q=quote)
+    env.globals.update(gh=gh, gh_string=gh_string, uses=uses, q=quote, kubelogin=KUBELOGIN)
     return env

@@ -32,6 +32,9 @@ _WHERE: dict[str, tuple[str, ...]] = {
     "site-project": ("site", "project"),
     "org-id": ("site", "org-id"),
     "account-id": ("site", "account-id"),
+    "registry": ("image", "registry"),
+    "aws-role": ("image", "login", "aws", "role"),
+    "aws-region": ("image", "login", "aws", "region"),
 }
 RULE_NAMES = frozenset(_WHERE)
 

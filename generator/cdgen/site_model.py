@@ -72,6 +72,7 @@ class SiteEnvironment:
     branch: str | None  # Cloudflare Pages: the branch it deploys to
     production: bool  # its deploys are what the project's production serves
     builds: bool  # Vercel's first environment: builds and creates the deployment
+    runs_on: str | None = None  # a self-hosted runner's label
 
     @property
     def smoke_url(self) -> str:
@@ -121,6 +122,11 @@ class SitePipeline:
     @property
     def production(self) -> SiteEnvironment | None:
         return next((env for env in self.environments if env.production), None)
+
+    @property
+    def runner_labels(self) -> list[str]:
+        """The self-hosted runner labels the environments name, sorted, once each."""
+        return sorted({e.runs_on for e in self.environments if e.runs_on})
 
 
 def build_site_pipeline(data: Any, action: Action, generator: Generator) -> SitePipeline:
@@ -187,4 +193,5 @@ def _build_environment(raw: dict[str, Any], site: Site, index: int, count: int) 
         branch=branch,
         production=production,
         builds=site.vercel and index == 0,
+        runs_on=d["runs-on"],
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cdgen.cloud import ecr_region
 from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
@@ -53,6 +54,7 @@ def find_violations(doc: Document) -> Iterator[Violation]:
         yield from _explain(doc, error)
     yield from _check_environments(doc)
     yield from find_site_violations(doc)
+    yield from _check_registry_region(doc)
 
 
 def _validator_class() -> Any:
@@ -78,9 +80,12 @@ def _explain(doc: Document, error: ValidationError) -> Iterator[Violation]:
     if kind == "required":
         required: Any = error.validator_value
         instance: Any = error.instance
+        schema: Any = error.schema
+        # A rule that requires a key in some combinations says why (x-error).
+        why = f": {schema['x-error']}" if isinstance(schema, dict) and "x-error" in schema else ""
         for name in required:
             if name not in instance:
-                yield _at(doc, where, f"missing required key '{name}'", key=bool(where))
+                yield _at(doc, where, f"missing required key '{name}'{why}", key=bool(where))
         return
     yield _at(doc, where, f"{_describe(error)}{_got(error.instance)}")
 
@@ -196,6 +201,26 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
                 f"environment '{name}' follows manual environment '{manual_at}', so it must "
                 "be 'approval: manual' too (manual environments are promoted by hand, in order)",
             )
+
+
+def _check_registry_region(doc: Document) -> Iterator[Violation]:
+    """An ECR registry's host names its region; the login must assume the role there, since
+    amazon-ecr-login asks that region's ECR for the password (the schema cannot compare two
+    values)."""
+    image = doc.data.get("image") if isinstance(doc.data, dict) else None
+    login = image.get("login") if isinstance(image, dict) else None
+    aws = login.get("aws") if isinstance(login, dict) else None
+    registry = image.get("registry") if isinstance(image, dict) else None
+    if not isinstance(aws, dict) or not isinstance(registry, str):
+        return
+    host_region = ecr_region(registry)
+    region = aws.get("region")
+    if host_region and isinstance(region, str) and region != host_region:
+        yield _at(
+            doc,
+            ["image", "login", "aws", "region"],
+            f"must be {host_region}, the region in the registry's host {registry} (got {region!r})",
+        )
 
 
 def _at(

@@ -1,10 +1,10 @@
 """What is on disk where cdgen writes, and the plan that brings it to what cdgen would write.
 
-cdgen only ever writes `.github/workflows/*.yml`, `.github/dependabot.yml` and, for `init`,
-`cdgen.yml`. Everything else in those folders belongs to someone else: files that cannot
-be read, folders, FIFOs and symbolic links are never read as candidates, so they neither
-block a run nor get removed. Only regular files whose three header lines are exactly
-cdgen's are its own.
+cdgen only ever writes `.github/workflows/*.yml`, `.github/dependabot.yml`,
+`.github/actionlint.yaml` and, for `init`, `cdgen.yml`. Everything else in those folders
+belongs to someone else: files that cannot be read, folders, FIFOs and symbolic links are
+never read as candidates, so they neither block a run nor get removed. Only regular files
+whose three header lines are exactly cdgen's are its own.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cdgen.header import has_marker, split_generated
 
 # Folder -> which of its files cdgen may have written (orphans are found by name and header).
 _SCANNED = {
-    ".github": re.compile(r"dependabot\.yml"),
+    ".github": re.compile(r"dependabot\.yml|actionlint\.yaml"),
     ".github/workflows": re.compile(r".+\.ya?ml"),
 }
 # A temporary file of cdgen's writer: `.<name>.<8 random characters>.cdgen-tmp`.

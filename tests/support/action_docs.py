@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Documentation generated from the code: the inputs/outputs reference of action.yml, as
-Markdown tables in README.md and docs/action.md, and the Role the deploy needs (from the
-engine's RBAC table) in README.md.
+Markdown tables in README.md and docs/action.md, the Role the deploy needs (from the
+engine's RBAC table) and the cloud commands `cdgen init` prints (support/cloud_docs.py) in
+README.md.
 
 ``python3 tests/support/action_docs.py`` rewrites the parts between the markers; a test fails
 when one is out of date.
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+if __package__ in (None, ""):  # run as a program: make the `support` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parents[2]
 START = "<!-- action-inputs:start -->"
@@ -61,6 +65,15 @@ def render_role() -> str:
     return "```yaml\n" + role_manifest("staging") + "```\n"
 
 
+def update_cloud_examples(document: str) -> str:
+    """The README's example commands for each cloud, as `cdgen init` prints them."""
+    from support.cloud_docs import EXAMPLES, markers, render_example
+
+    for cloud in EXAMPLES:
+        document = update_document(document, render_example(cloud), *markers(cloud))
+    return document
+
+
 # Every document carrying the generated inputs/outputs tables.
 DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "action.md")
 
@@ -72,6 +85,7 @@ def main() -> int:
         updated = update_document(current, tables)
         if docs.name == "README.md":
             updated = update_document(updated, render_role(), ROLE_START, ROLE_END)
+            updated = update_cloud_examples(updated)
         if updated != current:
             docs.write_text(updated, encoding="utf-8")
             print(f"updated {docs.relative_to(ROOT)}")

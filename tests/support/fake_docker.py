@@ -3,7 +3,8 @@
 those scripts use and rejects anything else with exit 2, like the kubectl simulator.
 
 - ``docker buildx imagetools inspect REF --format '{{.Manifest.Digest}}'`` prints the digest
-  the state file maps REF to (``tags``), or fails as buildx does for an unknown reference.
+  the state file maps REF to (``tags``), or fails as buildx does for an unknown reference;
+  with ``require_login``, only after a login to REF's registry (~/.docker/config.json).
 - ``docker run --rm [--entrypoint /bin/sh] IMAGE [ARG...]`` records its arguments (``runs``)
   and exits with the status the state file gives the image (``exit``, default 0).
 
@@ -35,12 +36,26 @@ def inspect(state: dict[str, Any], argv: list[str]) -> int:
     if len(argv) != 6 or argv[4] != "--format" or argv[5] != DIGEST_FORMAT:
         return _usage(argv)
     reference = argv[3]
+    registry = reference.split("/", 1)[0]
+    if state.get("require_login") and registry not in _logins():
+        print(f"ERROR: {reference}: unauthorized: authentication required", file=sys.stderr)
+        return 1
     digest = state.get("tags", {}).get(reference)
     if digest is None:
         print(f"ERROR: {reference}: not found", file=sys.stderr)
         return 1
     print(digest)
     return 0
+
+
+def _logins() -> set[str]:
+    """The registries ``docker login`` has stored credentials for."""
+    config = Path(os.environ.get("HOME", "/nonexistent")) / ".docker" / "config.json"
+    try:
+        auths = json.loads(config.read_text(encoding="utf-8")).get("auths", {})
+    except (OSError, ValueError):
+        return set()
+    return set(auths)
 
 
 def run(path: Path, state: dict[str, Any], argv: list[str]) -> int:

@@ -21,7 +21,9 @@ The state file, named by ``KUBECTL_SIM_STATE``, holds:
     leak_kubeconfig  every answer quotes the kubeconfig file, for redaction to hide
                      (true, or a list of namespaces)
     http          behaviour of the smoke server per image (see smoke_server.py)
-    calls         every invocation, appended: argv, and the kubeconfig file's mode
+    calls         every invocation, appended: argv, and the kubeconfig file's mode; without
+                  --kubeconfig, the ambient $KUBECONFIG and how its current user
+                  authenticates (``ambient``), as written by the cloud logins
 
 Answer shapes follow kubectl 1.32 (``kubectl get deployment -o json``, ``kubectl config view
 --raw -o json``, ``kubectl auth can-i``); the permissions each command needs are the ones
@@ -360,6 +362,28 @@ def kubeconfig_mode(flags: dict[str, str]) -> str | None:
         raise CommandError(f"error: stat {path}: no such file or directory") from None
 
 
+def ambient_kubeconfig() -> dict[str, str] | None:
+    """The kubeconfig kubectl reads without --kubeconfig ($KUBECONFIG, a JSON kubeconfig as
+    the cloud-login stand-ins write), and how its current context's user authenticates: the
+    exec plugin's command line, or "token"."""
+    path = os.environ.get("KUBECONFIG")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
+        context = next(c for c in config["contexts"] if c["name"] == config["current-context"])
+        user = next(u for u in config["users"] if u["name"] == context["context"]["user"])
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        raise CommandError(f"error: loading config file {path!r}: {error}") from None
+    found = user["user"]
+    if "exec" in found:
+        auth = " ".join([found["exec"]["command"], *found["exec"].get("args", [])])
+    else:
+        auth = "token" if "token" in found else "none"
+    return {"path": path, "auth": auth}
+
+
 def dispatch(path: str, argv: list[str], flags: dict[str, str], positional: list[str]) -> str:
     verb = argv[0]
     if verb in ("rollout", "auth", "config") and len(positional) < 2:
@@ -441,6 +465,8 @@ def run(argv: list[str]) -> int:
             call["rejected"] = True
             raise
         call["kubeconfig_mode"] = kubeconfig_mode(flags)
+        if "kubeconfig" not in flags:
+            call["ambient"] = ambient_kubeconfig()
     except UsageError as error:
         record_call(path, call)
         print(f"error: {error}\nSee 'kubectl --help' for usage.", file=sys.stderr)

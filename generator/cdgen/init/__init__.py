@@ -28,6 +28,7 @@ class Outcome:
     notes: tuple[str, ...]  # detection notes, answers that were not used, warnings
     setup: list[str]  # the one-time GitHub settings, as shell lines
     first_deploy: list[str]  # what each cluster needs before the first deploy
+    cloud: list[str]  # the registry's and clusters' identities and pull access, if any
     line_endings: str | None  # how to keep LF endings in every clone, when not yet set
 
 
@@ -61,12 +62,14 @@ def finish(detection: Detection, answered: Mapping[str, str], *, force: bool) ->
     from cdgen.sync import initialize
 
     answers = answers_from_detection(detection, answered)
-    report = initialize(detection.root, render_descriptor(answers), force=force)
+    descriptor = render_descriptor(answers)
+    report = initialize(detection.root, descriptor, force=force)
     return Outcome(
         report=report,
         notes=(*answers.notes, *report.notes),
         setup=setup_commands(answers),
         first_deploy=first_deploy_steps(answers),
+        cloud=cloud_access(descriptor, answers.github_repository),
         line_endings=line_endings_hint(detection.root),
     )
 
@@ -83,8 +86,20 @@ def _finish_site(detection: Detection, answered: Mapping[str, str], *, force: bo
         notes=(*answers.notes, *report.notes),
         setup=site_setup_commands(answers),
         first_deploy=site_first_deploy(answers),
+        cloud=[],  # a site's provider is reached with its token: no cloud identity to set up
         line_endings=line_endings_hint(detection.root),
     )
+
+
+def cloud_access(descriptor: str, repository: str | None) -> list[str]:
+    """The cloud commands for what the written (and so valid) descriptor uses."""
+    from cdgen.descriptor import parse_descriptor
+    from cdgen.init.cloud_setup import cloud_commands
+    from cdgen.model import build_pipeline
+    from cdgen.stamp import build_stamp
+
+    data = parse_descriptor(descriptor.encode(), "cdgen.yml").data
+    return cloud_commands(build_pipeline(data, build_stamp()), repository)
 
 
 # .gitattributes patterns that make git keep these files with LF endings on every platform.

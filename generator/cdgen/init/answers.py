@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from cdgen import rules
+from cdgen.cloud import Login
 from cdgen.init.detect import Deployment, Detection
+from cdgen.init.registry import Registry, detect_registry
 from cdgen.resources import schema_defaults
 
 Approval = Literal["reviewers", "manual", "none"]
@@ -54,6 +56,7 @@ class ImageAnswers:
     )
     tag_latest: bool = field(default_factory=schema_default("image", "tag-latest"))
     attest: bool = field(default_factory=schema_default("image", "attest"))
+    login: Login | None = None  # None: ghcr.io, with the workflow's own token
 
 
 _K8S = ("environments", "[]", "kubernetes")
@@ -232,6 +235,8 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
     deployment = values["kubernetes.deployment"] or name
     notes += explain_kubernetes(d, deployment)
     container = d.pick_container(deployment)
+    registry, note = detect_registry(container.image if container else None, name)
+    notes += [note] if note else []
     environments = tuple(
         build_environment(d, values, env, deployment, container.name if container else deployment)
         for env in (STAGING, PRODUCTION)
@@ -240,7 +245,7 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
         name=name,
         branch=values["branch"],
         github_repository=d.remote.slug if d.remote else None,
-        image=build_image(d, values),
+        image=build_image(d, values, registry),
         environments=environments,
         notes=tuple(notes),
     )
@@ -278,14 +283,22 @@ def explain_kubernetes(d: Detection, deployment: str) -> list[str]:
     return notes
 
 
-def build_image(d: Detection, values: Mapping[str, str]) -> ImageAnswers:
+def build_image(
+    d: Detection, values: Mapping[str, str], registry: Registry | None = None
+) -> ImageAnswers:
+    """The image answers, on the registry the manifests already use when init can log in."""
     repository = rules.to_image_repository(d.remote.slug) if d.remote else None
-    return ImageAnswers(
+    image = ImageAnswers(
         repository=repository,
         context=d.dockerfile.context if d.dockerfile else ".",
         dockerfile=d.dockerfile.path if d.dockerfile else "Dockerfile",
         test=values["image.test"] or None,
         attest=values["image.attest"] == "yes",
+    )
+    if registry is None:
+        return image
+    return replace(
+        image, registry=registry.host, repository=registry.repository, login=registry.login
     )
 
 

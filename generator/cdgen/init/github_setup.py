@@ -107,12 +107,7 @@ def first_deploy_steps(answers: InitAnswers) -> list[str]:
         lines += [
             f"# {environment.name}: 1. Deployment {k8s.deployment} exists (with a readiness probe)",
             f"kubectl get deployment/{k8s.deployment} --namespace {ns}",
-            f"# 2. the cluster can pull {answers.image.registry}/{image}: make the package public,",
-            "#    or give the namespace a pull secret from a token with read:packages:",
-            f"kubectl create secret docker-registry ghcr-pull --namespace {ns} "
-            "--docker-server=ghcr.io --docker-username=YOUR_USER --docker-password=YOUR_TOKEN",
-            f"kubectl patch serviceaccount default --namespace {ns} "
-            '-p \'{"imagePullSecrets": [{"name": "ghcr-pull"}]}\'',
+            *pull_steps(answers, ns, image),
             "# 3. the kubeconfig's identity may do what the deploy does, and no more:",
             f"kubectl apply --namespace {ns} -f - <<'ROLE'",
             *role_manifest(k8s.namespace).splitlines(),
@@ -122,3 +117,19 @@ def first_deploy_steps(answers: InitAnswers) -> list[str]:
         ]
     lines.append("# Then check everything: cdgen doctor")
     return lines
+
+
+def pull_steps(answers: InitAnswers, ns: str, image: str) -> list[str]:
+    """Step 2: how the cluster pulls; for a registry other than ghcr.io, the registry
+    commands printed with the cloud access say how."""
+    where = f"{answers.image.registry}/{image}"
+    if answers.image.login is not None:
+        return [f"# 2. the cluster can pull {where}: see Registry and cluster access below"]
+    return [
+        f"# 2. the cluster can pull {where}: make the package public,",
+        "#    or give the namespace a pull secret from a token with read:packages:",
+        f"kubectl create secret docker-registry ghcr-pull --namespace {ns} "
+        "--docker-server=ghcr.io --docker-username=YOUR_USER --docker-password=YOUR_TOKEN",
+        f"kubectl patch serviceaccount default --namespace {ns} "
+        '-p \'{"imagePullSecrets": [{"name": "ghcr-pull"}]}\'',
+    ]

@@ -9,6 +9,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from cdgen import __version__
+from cdgen.cloud import AwsRole, Login, SecretLogin
 from cdgen.init.answers import (
     PLACEHOLDER_URLS,
     E2eAnswers,
@@ -29,6 +30,11 @@ HEADER = (
     "After editing, run `cdgen generate` and commit the result; `cdgen check` fails while\n"
     "the generated workflows are stale."
 )
+_REGISTRY_COMMENTS = {
+    "": "GitHub's registry, with the workflow's own token; others take a login",
+    "aws": "the manifests' ECR registry; init printed how to create the push role",
+    "secrets": "the manifests' Docker Hub; init printed how to set the two secrets",
+}
 _APPROVAL_COMMENTS = {
     "none": "deploys without waiting (continuous deployment)",
     "reviewers": "each deploy waits for the environment's required reviewers",
@@ -85,6 +91,8 @@ def add_comment(node: CommentedMap, key: str, text: str, indent: int) -> None:
 def build_image(image: ImageAnswers) -> CommentedMap:
     node = CommentedMap()
     node["registry"] = image.registry
+    if image.login is not None:
+        node["login"] = build_login(image.login)
     if image.repository is not None:
         node["repository"] = image.repository
     node["context"] = image.context
@@ -97,7 +105,7 @@ def build_image(image: ImageAnswers) -> CommentedMap:
     if image.test is not None:
         node["test"] = image.test
         add_comment(node, "test", "runs inside the built image before it is pushed", 2)
-    add_comment(node, "registry", "the only registry supported", 2)
+    add_comment(node, "registry", _REGISTRY_COMMENTS[image.login.kind if image.login else ""], 2)
     add_comment(node, "tag-latest", "also push :latest for humans; deploys use the digest", 2)
     attest = (
         "provenance: public repositories or GitHub Enterprise Cloud"
@@ -115,6 +123,17 @@ def build_image(image: ImageAnswers) -> CommentedMap:
             before="test: npm test  # a command run inside the built image before it is pushed",
             indent=2,
         )
+    return node
+
+
+def build_login(login: Login) -> CommentedMap:
+    """The registry login, written in full: every field is the descriptor's own key."""
+    node = CommentedMap()
+    if isinstance(login, AwsRole):
+        node["aws"] = CommentedMap([("role", login.role), ("region", login.region)])
+    elif isinstance(login, SecretLogin):
+        node["username-secret"] = login.username_secret
+        node["password-secret"] = login.password_secret
     return node
 
 
