@@ -250,3 +250,20 @@ def test_doctor_says_a_site_has_no_cluster_to_check(
     assert main(["doctor", "--config", str(config)]) == 1
     err = capsys.readouterr().err
     assert "deploys a static site (site:): cdgen doctor checks the Kubernetes" in err
+
+
+def test_a_sites_environment_may_run_on_a_self_hosted_runner(tmp_path: Path) -> None:
+    from support.generated import render_descriptor
+
+    text = CLOUDFLARE.replace(
+        "    url: https://acme.example.com\n",
+        "    url: https://acme.example.com\n    runs-on: deployer\n",
+    )
+    files = {
+        rel: YAML(typ="safe").load(body) for rel, body in render_descriptor(tmp_path, text).items()
+    }
+    cd, rollback = files[".github/workflows/cd.yml"], files[".github/workflows/rollback.yml"]
+    assert cd["jobs"]["deploy-production"]["runs-on"] == "deployer"
+    assert rollback["jobs"]["rollback-production"]["runs-on"] == "deployer"
+    assert {cd["jobs"][job]["runs-on"] for job in ("build", "deploy-staging")} == {"ubuntu-latest"}
+    assert files[".github/actionlint.yaml"] == {"self-hosted-runner": {"labels": ["deployer"]}}
