@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,15 +185,22 @@ def _promote(lab: Lab, wanted: str, scenario: str = "approval-manual") -> StepRu
     )
 
 
+PASSED = [("in_progress", "2024-01-02T00:00:00Z"), ("success", "2024-01-02T00:05:00Z")]
+
+
+def _record(
+    lab: Lab, commit: str, image: str, statuses: list[tuple[str, str]], task: str = "deploy"
+) -> int:
+    """A deployment record to staging as the action writes it: the image in its payload."""
+    return lab.state.add_deployment(
+        REPO, commit, "staging", statuses, payload={"image": image, "tool": "cdgen"}, task=task
+    )
+
+
 def test_a_promotion_takes_an_attested_image_that_passed_the_stage_before(lab: Lab) -> None:
     commit = _commits(lab, "main")[-1]
     lab.attestations[DIGEST] = [attestation(REPO, commit)]
-    lab.state.add_deployment(
-        REPO,
-        commit,
-        "staging",
-        [("in_progress", "2024-01-02T00:00:00Z"), ("success", "2024-01-02T00:05:00Z")],
-    )
+    _record(lab, commit, f"{IMAGE}@{DIGEST}", PASSED)
     done = _promote(lab, DIGEST)
     assert done.code == 0, done.stdout + done.stderr
     assert done.outputs["image"] == f"{IMAGE}@{DIGEST}"
@@ -202,18 +212,40 @@ def test_a_promotion_takes_an_attested_image_that_passed_the_stage_before(lab: L
 def test_a_promotion_refuses_an_image_that_did_not_pass_the_stage_before(lab: Lab) -> None:
     commit = _commits(lab, "main")[-1]
     lab.attestations[DIGEST] = [attestation(REPO, commit)]
-    lab.state.add_deployment(
-        REPO,
-        commit,
-        "staging",
-        [("in_progress", "2024-01-02T00:00:00Z"), ("failure", "2024-01-02T00:05:00Z")],
-    )
+    _record(lab, commit, f"{IMAGE}@{DIGEST}", [PASSED[0], ("failure", "2024-01-02T00:05:00Z")])
     done = _promote(lab, DIGEST)
     assert done.code == 1
     assert done.errors == [
-        f"commit {commit} has not passed staging (no successful deployment there); promote it to staging first"
+        f"{IMAGE}@{DIGEST} (commit {commit}) has not passed staging: no successful deploy of that "
+        "image there; promote it to staging first"
     ]
     assert "commit" not in done.outputs
+
+
+def test_a_rollback_to_the_image_is_not_a_passed_stage(lab: Lab) -> None:
+    """rollback.yml puts an image back without its end-to-end tests: its record (task
+    rollback) proves nothing about them."""
+    commit = _commits(lab, "main")[-1]
+    lab.attestations[DIGEST] = [attestation(REPO, commit)]
+    _record(lab, commit, f"{IMAGE}@{DIGEST}", PASSED, task="rollback")
+    done = _promote(lab, DIGEST)
+    assert done.code == 1
+    assert "has not passed staging" in done.errors[0]
+
+
+def test_another_build_of_a_commit_that_passed_has_not_passed(lab: Lab) -> None:
+    """A rebuild of the same commit (a re-run, a dispatch) is another image: only the digest
+    that passed staging may be promoted."""
+    commit = _commits(lab, "main")[-1]
+    rebuilt = "sha256:" + "e" * 64
+    lab.attestations[DIGEST] = [attestation(REPO, commit)]
+    lab.attestations[rebuilt] = [attestation(REPO, commit)]
+    _record(lab, commit, f"{IMAGE}@{DIGEST}", PASSED)
+    _record(lab, commit, f"{IMAGE}@{rebuilt}", [PASSED[0], ("failure", "2024-01-02T00:06:00Z")])
+    assert _promote(lab, DIGEST).code == 0
+    done = _promote(lab, rebuilt)
+    assert done.code == 1
+    assert done.errors[0].startswith(f"{IMAGE}@{rebuilt} (commit {commit}) has not passed staging")
 
 
 def test_a_promotion_refuses_an_image_built_on_another_branch(lab: Lab) -> None:
@@ -247,7 +279,7 @@ def test_without_attestations_the_commit_must_be_on_the_branch_and_tagged(lab: L
     main_only = _commits(lab, "main")[-1]
     for commit in (*release, main_only):
         lab.tag(commit, "sha256:" + commit[:2] * 32)
-    lab.state.add_deployment(REPO, release[-2], "staging", [("success", "2024-01-02T00:00:00Z")])
+    _record(lab, release[-2], f"{IMAGE}@sha256:{release[-2][:2] * 32}", PASSED)
 
     done = _promote(lab, release[-2], "private-repository")  # behind the branch's head
     assert done.code == 0, done.stdout + done.stderr
@@ -276,3 +308,41 @@ def test_a_rollback_checks_the_image_but_no_stage(lab: Lab) -> None:
     done = lab.run("article", ".github/workflows/rollback.yml", "resolve", {"inputs.image": DIGEST})
     assert done.code == 0, done.stdout + done.stderr
     assert done.outputs["commit"] == commit
+
+
+def _running(marker: str) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_cancelled_job_stops_its_end_to_end_tests(tmp_path: Path, signum: int) -> None:
+    """The runner signals only the step's shell: the tests (under coreutils timeout, in a
+    process group of their own) must stop with it, not keep running during the rollback."""
+    step = find_step(_workflow("article", ".github/workflows/cd.yml"), "deploy-staging", "e2e")
+    marker = f"777.{os.getpid()}{signum}"
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "E2E_COMMAND": f"sleep {marker}",
+        "E2E_TIMEOUT": "10m",
+    }
+    shell = subprocess.Popen(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=env
+    )
+    deadline = time.monotonic() + 10
+    while not _running(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running(f"sleep {marker}")
+    shell.send_signal(signum)
+    assert shell.wait(timeout=10) != 0
+    deadline = time.monotonic() + 5
+    while _running(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(f"sleep {marker}"), "the tests outlived the cancelled step"

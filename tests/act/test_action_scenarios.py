@@ -72,7 +72,7 @@ def _v3_live(state: State) -> None:
 
 
 LOCK = "cdgen.dev/deploy-lock"
-HELD = "https://github.com/acme/api/actions/runs/7/attempts/1 (rollback x); expires 2099-01-01T00:00:00Z"
+HELD = "https://github.com/acme/api/actions/runs/7/attempts/1 (rollback x); expires 2099-01-01T00:00:00Z; for 3600s"
 
 
 def _locked(state: State) -> None:

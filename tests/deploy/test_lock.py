@@ -1,7 +1,7 @@
 """The deploy lock: deploys and rollbacks of one Deployment take turns through an annotation
 on it, taken by compare-and-set, waited for up to lock-wait, freed at the end only if still
-this run's, and never able to block deploys for good (it expires; a value cdgen did not
-write does not count)."""
+this run's, and never able to block deploys for good (its lease ends, timed by the waiting
+run's own clock; a value cdgen did not write does not count)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ OTHER = f"https://github.com/acme/api/actions/runs/7/attempts/1 (deploy {image('
 FREE_BY_HAND = "kubectl annotate deployment/api cdgen.dev/deploy-lock- --namespace=staging"
 
 
-def held_by(holder: str = OTHER, expires: str = FAR) -> str:
-    return f"{holder}; expires {expires}"
+def held_by(holder: str = OTHER, expires: str = FAR, lease: int = 3600) -> str:
+    return f"{holder}; expires {expires}; for {lease}s"
 
 
 def expiry(value: str | None) -> datetime:
     assert value is not None
-    text = value.rpartition("; expires ")[2]
+    text = value.rpartition("; expires ")[2].partition("; for ")[0]
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
@@ -77,6 +77,7 @@ def test_the_lock_expires_after_the_runs_worst_case(
     assert run.commands[1][0] == "annotate"
     held = expiry(run.commands[1][2]) - taken[1].replace(microsecond=0)
     assert timedelta(seconds=seconds - 1) <= held <= timedelta(seconds=seconds)
+    assert run.commands[1][2].endswith(f"; for {seconds}s")  # the lease others time
 
 
 def test_a_second_run_waits_for_the_holder_then_goes_on(
@@ -127,16 +128,32 @@ def test_a_lock_held_past_lock_wait_stops_the_deploy_with_nothing_changed(
     assert "| Take the deploy lock | " in result.summary
 
 
-def test_an_expired_lock_is_taken_over_with_a_warning(deploy: Deploy, sandbox: Sandbox) -> None:
-    sandbox.set_lock(held_by(expires="2020-01-01T00:00:00Z"))
-    result = deploy("--image", image("v2"))
+def test_a_lock_unchanged_for_its_whole_lease_is_taken_over_with_a_warning(
+    deploy: Deploy, sandbox: Sandbox
+) -> None:
+    """Its holder died: after watching it unchanged for its lease (1s here), by its own
+    clock, the waiting run takes it over."""
+    sandbox.set_lock(held_by(expires=FAR, lease=1))
+    result = deploy("--image", image("v2"), "--lock-wait", "30s")
     assert result.code == 0, result.log
     assert (
         f"::warning title=Expired deploy lock::the deploy lock of deployment/api held by "
-        f"{OTHER} expired at 2020-01-01 00:00:00 UTC; taking it over"
+        f"{OTHER} has not changed for its whole lease (1s, since this run first saw it; its "
+        "holder expected it to end at 2099-01-01 00:00:00 UTC); taking it over"
     ) in result.log
-    assert sandbox.verbs()[:3] == ["get", "annotate", "get"]
+    assert sandbox.verbs()[:4] == ["get", "get", "annotate", "get"]  # looked, waited, took
     assert sandbox.lock() is None
+
+
+def test_a_holder_with_a_slow_clock_still_excludes_others(deploy: Deploy, sandbox: Sandbox) -> None:
+    """A laptop whose clock is an hour behind writes an expiry already past by everyone
+    else's clock: its lease still holds, because each waiting run times the lease itself."""
+    sandbox.set_lock(held_by(expires="2020-01-01T00:00:00Z", lease=3600))
+    result = deploy("--image", image("v2"), "--lock-wait", "2s")
+    assert result.code == 1
+    assert "Expired deploy lock" not in result.log
+    assert "annotate" not in sandbox.verbs()
+    assert sandbox.lock() == held_by(expires="2020-01-01T00:00:00Z", lease=3600)
 
 
 def test_a_conflict_is_read_again_and_retried(deploy: Deploy, sandbox: Sandbox) -> None:

@@ -126,18 +126,20 @@ def test_record_closes_a_record_without_kubectl(
     )
 
 
-def test_record_of_an_unknown_deployment_fails(
+def test_record_of_an_unknown_deployment_warns_and_never_fails_the_job(
     deploy: Deploy, sandbox: Sandbox, api: GitHubApi, state: GitHubState
 ) -> None:
+    """Bookkeeping never fails the job: a deploy and its tests that passed are not turned
+    into a failed job (and a skipped production) by GitHub's answer to a status post."""
     result = deploy(env=recorded(api, state, **closing("999")))
-    assert result.code == 1
+    assert result.code == 0
     assert result.outputs["result"] == "failed"
     assert (
         "::warning title=Deployment record::could not set deployment record 999 to success: "
         "GitHub answered HTTP 404: Not Found"
     ) in result.log
     assert (
-        "::error title=Deployment record not written::deployment 999 could not be set to success"
+        "::warning title=Deployment record not written::deployment 999 could not be set to success"
     ) in result.log
     assert sandbox.calls() == []
 

@@ -143,7 +143,7 @@ def assert_result_stands(run: Run, clean: Run, sandbox: Sandbox) -> None:
     warnings = [line for line in run.log.splitlines() if "title=Deploy lock not freed" in line]
     if sandbox.lock() is not None:
         (warning,) = warnings
-        expires = sandbox.lock().rpartition("; expires ")[2]  # type: ignore[union-attr]
+        expires = sandbox.lock().rpartition("; expires ")[2].partition("; for ")[0]  # type: ignore[union-attr]
         until = expires.replace("T", " ").replace("Z", " UTC")
         assert f"it expires on its own at {until}" in warning, context
 

@@ -51,14 +51,16 @@ def test_healthy_deploy(deploy: Deploy, sandbox: Sandbox) -> None:
     assert sandbox.image() == image("v2")
     calls = sandbox.calls()
     # Held for the run's worst case: 2 x rollout-timeout, every smoke attempt, 120s.
-    holder, _, expires = calls[1][2].removeprefix(f"{ANNOTATION}=").rpartition("; expires ")
+    holder, _, rest = calls[1][2].removeprefix(f"{ANNOTATION}=").rpartition("; expires ")
+    expires, _, lease = rest.partition("; for ")
     assert holder == f"{RUN_URL} (deploy {image('v2')})"
+    assert lease == "123s"
     until = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert started + timedelta(seconds=123) <= until <= ended + timedelta(seconds=123)
     assert calls == [
         GET,
         # Taken by compare-and-set against the resourceVersion just read.
-        annotate(f"{ANNOTATION}={holder}; expires {expires}", 1),
+        annotate(f"{ANNOTATION}={holder}; expires {expires}; for {lease}", 1),
         GET,
         [
             "set",

@@ -111,16 +111,22 @@ def test_a_rollback_to_a_preview_is_refused_by_cloudflare_and_changes_nothing(
 
 
 def test_a_rollback_serves_an_earlier_production_deployment_again(
-    lab: SiteLab, deploy: Deploy
+    lab: SiteLab, deploy: Deploy, github: GitHubApi
 ) -> None:
     before = lab.cloudflare_canonical()
-    deploy(_inputs(lab, **{"site-directory": _built({"/health": "ok v2"})}))
+    deploy(_inputs(lab, **{"site-directory": _built({"/health": "ok v2"})}), github=github)
     newer = lab.cloudflare_canonical()
     calls = len(lab.calls())
-    run = deploy(_inputs(lab, mode="rollback", image=before, **{"only-if-live": newer}))
+    inputs = _inputs(lab, mode="rollback", image=before, **{"only-if-live": newer})
+    run = deploy(inputs, github=github)
     assert run.outcome.result == ROLLED_BACK, run.log
     assert lab.cloudflare_canonical() == before
     assert len(lab.calls()) == calls  # only the API: a rollback never waits on npm
+    # A rollback's record is task rollback: a promotion check never takes it for a deploy.
+    tasks = [
+        (d.task, d.payload["image"]) for d in github.state.repos["acme/web"].deployments.values()
+    ]
+    assert tasks == [("deploy", newer), ("rollback", before)]
 
 
 def test_a_rollback_leaves_a_newer_deployment_alone(lab: SiteLab, deploy: Deploy) -> None:

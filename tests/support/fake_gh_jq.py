@@ -33,6 +33,7 @@ JQ_EXPRESSIONS = (
     ".total_commits",
     ".commit.committer.date",
     ".merge_base_commit.sha",
+    ".payload.image",
     ".[0].verificationResult.signature.certificate.sourceRepositoryDigest",
     ".[].verificationResult.signature.certificate.sourceRepositoryDigest",
     ".[0].verificationResult.signature.certificate.sourceRepositoryURI",

@@ -55,7 +55,7 @@ class Bookkeeping(Recovery):
         with self._phase("Open the deployment record") as phase:
             verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
             self.outcome.deployment_id = self.records.open(
-                self.options.image, f"cdgen {verb} {self.options.image}"
+                self.options.image, f"cdgen {verb} {self.options.image}", self.options.mode
             )
             phase.ok = True  # bookkeeping: a record that cannot be written is a warning
             found = self.outcome.deployment_id

@@ -182,7 +182,7 @@ def _execute(
     records = _records(options, console, environ)
     if options.mode == "record":
         held.outcome = _close(options, records, console)
-        return exit_status(held.outcome)
+        return EXIT_OK  # bookkeeping never fails the job: a record not written is a warning
     if options.site is not None:  # a static site: its provider's CLI and API, no cluster
         from cdgen.deploy.site.run import build_site_engine
 
@@ -234,7 +234,10 @@ def _close(options: Options, records: Records | None, console: Console) -> Outco
     else:
         outcome.result = FAILED
         outcome.reason = f"deployment {ident} could not be set to {recording.state}"
-        console.error(outcome.reason, "Deployment record not written")
+        console.warning(
+            f"{outcome.reason}; it stays as it was (a promotion needs a successful record)",
+            "Deployment record not written",
+        )
     return outcome
 
 

@@ -5,9 +5,12 @@ an annotation is the `patch` the deploy needs anyway).
 
 Taking the lock is a compare-and-set: the annotation is written with the resourceVersion it
 was read at, and the API server refuses the write (Conflict) when anyone changed the object
-in between. The lock names its holder and an expiry, the holder's own worst case, so a runner
-that died holding it blocks the next deploy only until then. Metadata annotations do not
-change the Pod template: writing one starts no rollout.
+in between. The lock names its holder and how long it may hold it (its own worst case), so a
+runner that died holding it blocks the next deploy only that long. That duration is a lease
+timed by each waiting run's own clock, from when it first saw that lock: runners' clocks need
+not agree (a laptop's may be minutes off). The expiry in the value is the holder's estimate,
+shown to people. Metadata annotations do not change the Pod template: writing one starts no
+rollout.
 
 The annotation's value comes from the cluster, so from anyone with `patch`: it is only ever
 shown shortened and escaped, and a value cdgen did not write does not block a deploy.
@@ -38,10 +41,11 @@ _UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+
 @dataclass(frozen=True)
 class Holding:
     holder: str
-    expires: datetime
+    expires: datetime  # by the holder's clock: for people to read
+    seconds: int  # the lease: how long the holder may keep it, timed by whoever waits
 
     def text(self) -> str:
-        return f"{self.holder}; expires {self.expires.strftime(_FORMAT)}"
+        return f"{self.holder}; expires {self.expires.strftime(_FORMAT)}; for {self.seconds}s"
 
     @property
     def shown(self) -> str:
@@ -60,14 +64,17 @@ def shorten(text: str) -> str:
 def parse_holding(value: str) -> Holding | None:
     """The lock an annotation value describes; None for anything malformed (treated as free:
     a lock nobody can read must not block deploys forever)."""
-    holder, sep, expiry = value.rpartition("; expires ")
+    rest, sep, lease = value.rpartition("; for ")
+    if not sep or not lease.endswith("s") or not lease[:-1].isdigit() or len(lease) > 8:
+        return None
+    holder, sep, expiry = rest.rpartition("; expires ")
     if not sep or not holder.strip():
         return None
     try:
         expires = datetime.strptime(expiry, _FORMAT).replace(tzinfo=_UTC)
     except ValueError:
         return None
-    return Holding(holder, expires)
+    return Holding(holder, expires, int(lease[:-1]))
 
 
 class LockTimeout(Exception):
@@ -96,6 +103,9 @@ class DeploymentLock:
         self.held: Holding | None = None
         self.confirmed = False  # the write was acknowledged: the lock was this run's
         self._told: set[str] = set()
+        # When this run first saw each lock value (its own monotonic clock): the lease runs
+        # from there. A new value (a new holder, or the same one taken again) starts anew.
+        self._seen: dict[str, float] = {}
 
     def acquire(self) -> None:
         """Take the lock, waiting up to ``wait_seconds`` for another holder. Raises
@@ -142,7 +152,8 @@ class DeploymentLock:
 
     def _try_take(self, state: DeploymentState) -> bool:
         """Write the lock at the resourceVersion read; False on a Conflict (try again)."""
-        mine = Holding(self.holder, self._now() + timedelta(seconds=self.hold_seconds))
+        expires = self._now() + timedelta(seconds=self.hold_seconds)
+        mine = Holding(self.holder, expires, self.hold_seconds)
         self.held = mine
         result = self.kubectl.annotate(self.target, ANNOTATION, mine.text(), state.resource_version)
         if result.ok:
@@ -174,10 +185,12 @@ class DeploymentLock:
                 "Unreadable deploy lock",
             )
             return None
-        if holding.expires <= self._now():
+        first = self._seen.setdefault(value, self._monotonic())
+        if self._monotonic() - first >= holding.seconds:
             self._tell_once(
-                f"the deploy lock of {self.target.resource} held by {holding.shown} expired "
-                f"at {holding.until}; taking it over",
+                f"the deploy lock of {self.target.resource} held by {holding.shown} has not "
+                f"changed for its whole lease ({holding.seconds}s, since this run first saw "
+                f"it; its holder expected it to end at {holding.until}); taking it over",
                 "Expired deploy lock",
             )
             return None

@@ -67,15 +67,18 @@ class Records:
         # first status is posted must not leave it in progress for ever.
         self.opened: int | None = None
 
-    def open(self, image: str, description: str) -> int | None:
-        """Create the deployment and mark it in_progress; its id, or None (warned)."""
+    def open(self, image: str, description: str, task: str = "deploy") -> int | None:
+        """Create the deployment and mark it in_progress; its id, or None (warned).
+
+        ``task`` tells deploys (``deploy``) from rollbacks (``rollback``): a promotion accepts
+        only an image whose deploy, tests included, passed the environment before."""
         problem = self.target.problem()
         if problem:
             self._warning(f"no deployment record: {problem}")
             return None
         body: dict[str, Any] = {
             "ref": self.target.commit,
-            "task": "deploy",
+            "task": task,
             "auto_merge": False,  # a rollback deploys a commit behind the default branch
             "required_contexts": [],  # the image was tested; commit checks do not gate this
             "payload": {"image": image, "tool": "cdgen"},

@@ -190,8 +190,10 @@ class SiteEngine(SiteRecovery):
         if self.records is None:
             return
         with self._phase("Open the deployment record") as phase:
-            verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
-            self.outcome.deployment_id = self.records.open(what, f"cdgen {verb} {what}")
+            mode = self.options.mode
+            verb = "deploy of" if mode == "deploy" else "rollback to"
+            # A rollback's record is task rollback: it ran no tests, and passed nothing on.
+            self.outcome.deployment_id = self.records.open(what, f"cdgen {verb} {what}", mode)
             phase.ok = True  # bookkeeping: a record that cannot be written is a warning
             found = self.outcome.deployment_id
             phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
