@@ -31,12 +31,27 @@ def current_stamp() -> Stamp:
     if SOURCE_STAMP.is_file():
         from cdgen.stamp import from_json
 
-        return from_json(SOURCE_STAMP.read_text(encoding="utf-8"))
+        return from_json(SOURCE_STAMP.read_bytes())
     return Stamp(None)
+
+
+def check_package_data() -> None:
+    """templates/ and schemas/ reach the package through symbolic links: a checkout made
+    without them (git's core.symlinks=false, the default on Windows) would build a wheel
+    with no templates. Refuse to."""
+    for name, pattern in (("templates", "*.j2"), ("schemas", "*.json")):
+        linked = ROOT / "generator" / "cdgen" / name
+        if not linked.is_dir() or not any(linked.glob(pattern)):
+            raise SystemExit(
+                f"generator/cdgen/{name} is not the link to {name}/ it should be: this "
+                "checkout lost its symbolic links (git core.symlinks=false, as on Windows). "
+                "Build from a checkout with symbolic links (WSL, Linux or macOS)."
+            )
 
 
 class StampedBuildPy(build_py):
     def run(self) -> None:
+        check_package_data()
         super().run()
         if self.editable_mode:  # an editable install reads its checkout's git at run time
             return

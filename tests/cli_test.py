@@ -27,7 +27,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == (
-        f"cdgen {__version__} (commit 444280f218400360460914173bfe6fc44c67b1ee, v0.1.0)\n"
+        f"cdgen {__version__} (commit 444280f218400360460914173bfe6fc44c67b1ee)\n"
     )
 
 

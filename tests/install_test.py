@@ -89,7 +89,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     env = clean_env(venv)
     dist = tmp / "dist"
     log = run_ok(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), "."], source, env
+        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(dist), "."],
+        source,
+        env,
     )
     (wheel,) = dist.glob("cdgen-*.whl")
     run_ok([sys.executable, "-m", "venv", str(venv)], tmp, env)

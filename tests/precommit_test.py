@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,12 @@ def test_hooks_under_pre_commit(tmp_path: Path) -> None:
     env["PATH"] += ":" + str(Path(tool("pre-commit")).parent)
     home = {"HOME": str(tmp_path), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
     env.update(home, GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    # pre-commit pip-installs the hook repository: from the wheels ./dev downloaded, no index.
+    wheelhouse = Path(sys.executable).parent.parent / "wheelhouse"
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse))
+    # try-repo snapshots a checkout with uncommitted changes into a new commit each time:
+    # one build stamp for every run, as one installed cdgen has.
+    env["CDGEN_BUILD_STAMP"] = os.environ["CDGEN_BUILD_STAMP"]
     _git(repo, "add", "cdgen.yml")
 
     def try_repo(hook: str) -> subprocess.CompletedProcess[str]:

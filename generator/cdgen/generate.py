@@ -12,7 +12,7 @@ from cdgen.errors import DescriptorError, UsageError, Violation
 from cdgen.header import State, body_digest, digest, make_header, split_generated
 from cdgen.pins import find_pins, keep_newer_pins, table_record
 from cdgen.resources import fingerprint
-from cdgen.stamp import Stamp, build_stamp, release_tag
+from cdgen.stamp import Stamp, build_stamp
 from cdgen.workspace import display_path
 
 if TYPE_CHECKING:
@@ -143,11 +143,36 @@ def render_target(
 def pin_notes(shown: str, action: Action, stamp: Stamp) -> tuple[str, ...]:
     """Warnings about how cdgen's own code is pinned: the drift check runs this cdgen's
     commit, and the deploy jobs its action unless the descriptor pins one."""
+    older = _older_action(shown, action)
+    return older + _stamp_notes(shown, action, stamp)
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    import re
+
+    found = re.match(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", version)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def _older_action(shown: str, action: Action) -> tuple[str, ...]:
+    """The workflows use this cdgen's action inputs and modes: an older pinned release of
+    the action may not take them (its steps would fail on GitHub, not here)."""
+    pinned, own = _release(action.version or ""), _release(__version__)
+    if pinned is None or own is None or pinned >= own:
+        return ()
+    return (
+        f"{shown}: action.version {action.version} is older than this cdgen ({__version__}): "
+        "its action may not take every input and mode the generated workflows use; pin the "
+        "release of the cdgen you run (or drop action.ref and action.version to use it)",
+    )
+
+
+def _stamp_notes(shown: str, action: Action, stamp: Stamp) -> tuple[str, ...]:
     own_action = action.ref == stamp.commit
     if stamp.commit is None:
-        what = "the drift check installs cdgen from the release tag " + release_tag()
+        what = "the drift check cannot reproduce these files (it will fail and say so)"
         if not action.pinned:
-            what += f" and the deploy jobs use {action.uses}, a movable tag"
+            what += f", and the deploy jobs use {action.uses}, a movable tag"
         return (
             f"{shown}: this cdgen knows no commit of its own (it was built without git "
             f"metadata): {what}; install a release build of cdgen, and pin its commit with "

@@ -43,21 +43,18 @@ class Stamp:
         return f"commit {self.commit}{suffix}" + (", modified" if self.dirty else "")
 
 
-def from_json(text: str) -> Stamp:
+def from_json(text: str | bytes) -> Stamp:
     """A stamp from the file a build wrote; anything malformed means "unknown"."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except ValueError:  # UnicodeDecodeError included: not JSON text at all
         return Stamp(None)
     commit = data.get("commit") if isinstance(data, dict) else None
     if not isinstance(commit, str) or not _SHA.fullmatch(commit):
         return Stamp(None)
     release = data.get("release")
-    return Stamp(
-        commit,
-        release if release == release_tag() else None,
-        data.get("dirty") is True,
-    )
+    dirty = data.get("dirty") is True
+    return Stamp(commit, release if release == release_tag() and not dirty else None, dirty)
 
 
 def to_json(stamp: Stamp) -> str:
@@ -69,21 +66,36 @@ def release_tag() -> str:
     return "v" + __version__
 
 
+def is_final(version: str) -> bool:
+    """A release version (1.2.3), not a development one (1.2.4.dev0): only the commit a
+    release is tagged at carries a final version (see README, Releasing)."""
+    return re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version) is not None
+
+
 def read_git_stamp(root: Path) -> Stamp | None:
     """The stamp of the git checkout whose top level is exactly ``root``, or None.
 
     A source tree nested inside some other repository (an unpacked sdist in a project, say)
     has no metadata of its own and must not take the outer repository's commit.
+
+    The commit is a release when the version is final and the checkout is clean, unless
+    this checkout knows the release tag and it points elsewhere. A tag that was not fetched
+    (pre-commit's and CI's shallow fetches) does not make a release build unreleased: the
+    same commit gives the same stamp however it was fetched.
     """
     if not (root / ".git").exists():
         return None
     commit = _git(root, "rev-parse", "HEAD")
     if commit is None or not _SHA.fullmatch(commit):
         return None
-    tags = (_git(root, "tag", "--points-at", "HEAD") or "").split()
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
-    release = release_tag() if release_tag() in tags else None
-    return Stamp(commit, release, dirty=status is None or status != "")
+    dirty = status is None or status != ""
+    if dirty or not is_final(__version__):
+        return Stamp(commit, None, dirty=dirty)
+    tagged = _git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{release_tag()}^{{commit}}")
+    if tagged is not None and tagged != commit:
+        return Stamp(commit, None)  # the release is another commit: this one is not it
+    return Stamp(commit, release_tag())
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -119,7 +131,7 @@ def installed_stamp() -> Stamp:
     package = Path(__file__).resolve().parent
     stamp_file = package / STAMP_FILE
     if stamp_file.is_file():
-        return from_json(stamp_file.read_text(encoding="utf-8"))
+        return from_json(stamp_file.read_bytes())
     source_root = package.parent.parent  # generator/cdgen -> the repository
     if (source_root / "pyproject.toml").is_file():
         found = read_git_stamp(source_root)
