@@ -97,6 +97,7 @@ def test_prompts_take_answers_and_reask_on_invalid_ones(tmp_path: Path) -> None:
         "manual",
         "maybe",  # attest: asked again
         "no",  # a private repository off GitHub Enterprise Cloud
+        "",  # no canary
     ]
     result = runner.invoke(app, ["init", str(tmp_path)], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output

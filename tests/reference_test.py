@@ -137,3 +137,19 @@ def test_the_readme_cloud_commands_are_what_init_prints() -> None:
     assert update_cloud_examples(readme) == readme, (
         "README.md is stale: run python3 tests/support/action_docs.py"
     )
+
+
+def test_the_readme_canary_role_is_the_engines_rbac_table() -> None:
+    from support.action_docs import (
+        CANARY_ROLE_END,
+        CANARY_ROLE_START,
+        render_canary_role,
+        update_document,
+    )
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    canary = render_canary_role()
+    assert 'resources: ["httproutes"]' in canary
+    assert update_document(readme, canary, CANARY_ROLE_START, CANARY_ROLE_END) == readme, (
+        "README.md is stale: run python3 tests/support/action_docs.py"
+    )

@@ -195,6 +195,7 @@ def test_questions_cover_what_detection_could_not_fill(tmp_path: Path) -> None:
         "smoke.path",
         "environments.production.approval",
         "image.attest",
+        "environments.production.canary",
     ]
     assert [q.key for q in questions(empty)] == [
         "name",
@@ -209,6 +210,7 @@ def test_questions_cover_what_detection_could_not_fill(tmp_path: Path) -> None:
         "environments.staging.e2e",
         "environments.production.approval",
         "image.attest",
+        "environments.production.canary",
     ]
     for question in questions(empty):
         assert question.check(question.default) is None, question.key

@@ -156,6 +156,17 @@ CASES = [
         id="no-manual-no-kubernetes",
     ),
     pytest.param(
+        CLOUDFLARE.replace(
+            "    url: https://acme.example.com\n",
+            "    url: https://acme.example.com\n    canary: { steps: [5] }\n",
+        ),
+        [
+            "12:5: environments[1].canary: a site has no Kubernetes Deployment; remove it",
+            "12:5: environments[1].canary: missing required key 'analysis'",
+        ],
+        id="no-canary",
+    ),
+    pytest.param(
         CLOUDFLARE.replace("  account-id:", '  node-version: "20"\n  account-id:'),
         ["6:17: site.node-version: wrangler 4.125.0 needs Node.js 22 or newer (got '20')"],
         id="wrangler-needs-node-22",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cdgen.deploy.kubectl import Kubectl, KubectlError, Runner, Target, run_process
 from cdgen.deploy.preflight import FAIL, WARN, Where, check_deployment
-from cdgen.deploy.rbac import permissions, role_manifest
+from cdgen.deploy.rbac import DEPLOY, can_i_args, features_of, permissions, role_manifest
 from cdgen.errors import CdgenError, UsageError
 
 if TYPE_CHECKING:
@@ -73,7 +73,12 @@ def doctor(
         raise CdgenError("kubectl is not on PATH; install it to check the cluster")
     kubectl = Kubectl(kubeconfig or "", runner)
     return [
-        check_environment(kubectl, env.name, _target(env.kubernetes))
+        check_environment(
+            kubectl,
+            env.name,
+            _target(env.kubernetes),
+            features_of(env.canary.traffic if env.canary else None),
+        )
         for env in environments
         if environment in (None, env.name)
     ]
@@ -83,13 +88,16 @@ def _target(kubernetes: Kubernetes) -> Target:
     return Target(kubernetes.namespace, kubernetes.deployment, kubernetes.container)
 
 
-def check_environment(kubectl: Kubectl, name: str, target: Target) -> EnvironmentReport:
+def check_environment(
+    kubectl: Kubectl, name: str, target: Target, features: tuple[str, ...] = (DEPLOY,)
+) -> EnvironmentReport:
+    """``features``: what the environment's deploys use (a canary needs more, see rbac)."""
     report = EnvironmentReport(name, target)
     report.checks += _deployment_checks(kubectl, target)
-    missing = _permission_checks(kubectl, target.namespace)
+    missing = _permission_checks(kubectl, target.namespace, features)
     report.checks += missing
     if any(check.level == FAIL for check in missing):
-        report.role = role_manifest(target.namespace)
+        report.role = role_manifest(target.namespace, features=features)
     return report
 
 
@@ -115,14 +123,14 @@ def _deployment_checks(kubectl: Kubectl, target: Target) -> list[Check]:
     return checks
 
 
-def _permission_checks(kubectl: Kubectl, namespace: str) -> list[Check]:
+def _permission_checks(kubectl: Kubectl, namespace: str, features: tuple[str, ...]) -> list[Check]:
     checks = []
-    for verb, resource, why in permissions():
+    for verb, resource, why in permissions(features):
         allowed = kubectl.can_i(verb, resource, namespace)
         if allowed:
             continue
         if allowed is None:
-            command = f"kubectl auth can-i {verb} {resource} --namespace={namespace}"
+            command = " ".join(["kubectl", *can_i_args(verb, resource), f"--namespace={namespace}"])
             checks.append(
                 Check(FAIL, f"cannot tell whether {verb} {resource} is allowed", f"run: {command}")
             )

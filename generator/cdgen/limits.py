@@ -33,13 +33,15 @@ def find_job_time_violations(
     for index, env in enumerate(environments):
         if env.job_minutes > JOB_MINUTES:
             line, col = doc.position(["environments", index, "name"])
+            has_canary = getattr(env, "canary", None)  # a site's environment has none
+            canary = "canary steps and pauses, " if has_canary else ""
             yield Violation(
                 doc.path,
                 line,
                 col,
                 f"environments[{index}]: the deploy job of '{env.name}' could take "
-                f"{env.job_minutes} minutes at worst (rollout timeouts, smoke retries, e2e "
-                f"timeout and a rollback), over GitHub's 6-hour limit for a job on a "
+                f"{env.job_minutes} minutes at worst ({canary}rollout timeouts, smoke retries, "
+                f"e2e timeout and a rollback), over GitHub's 6-hour limit for a job on a "
                 f"GitHub-hosted runner ({JOB_MINUTES} minutes, {LIMITS_URL}); shorten them",
             )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdgen import __version__
+from cdgen.canary_model import Canary, build_canary
 from cdgen.cloud import (
     GITHUB_REGISTRY,
     Cluster,
@@ -89,15 +90,17 @@ class Environment:
     def runner(self) -> str:
         return self.runs_on or HOSTED_RUNNER
 
+    canary: Canary | None = None
+
     @property
     def smoke_url(self) -> str:
         return self.url.rstrip("/") + self.smoke.path if self.smoke else ""
 
     @property
-    def deploy_minutes(self) -> int:
-        """One deploy step: waiting for the deploy lock (another deploy or rollback of the
-        Deployment), a rollout and its undo, and the smoke test (the first try, then
-        `retries` more) and its undo."""
+    def rollback_minutes(self) -> int:
+        """One rolling deploy or rollback step: waiting for the deploy lock (another deploy
+        or rollback of the Deployment), a rollout and its undo, and the smoke test (the first
+        try, then `retries` more) and its undo."""
         rollout = seconds(self.kubernetes.rollout_timeout)
         smoke = 0
         if self.smoke:
@@ -106,11 +109,21 @@ class Environment:
         return math.ceil((LOCK_WAIT_SECONDS + 2 * rollout + smoke + 300) / 60)
 
     @property
+    def deploy_minutes(self) -> int:
+        """The deploy step: with a canary, its steps (each a rollout and a pause analysed to
+        its last check) and its removal come before the rolling update of the stable one."""
+        if not self.canary:
+            return self.rollback_minutes
+        rollout = seconds(self.kubernetes.rollout_timeout)
+        return self.rollback_minutes + math.ceil(self.canary.worst_case_seconds(rollout) / 60)
+
+    @property
     def job_minutes(self) -> int:
         """The deploy job: the deploy, then (with e2e) the tests and a rollback after them."""
         if not self.e2e:
             return self.deploy_minutes
-        return 2 * self.deploy_minutes + self.e2e.step_minutes + math.ceil(SETUP_SECONDS / 60)
+        setup = math.ceil(SETUP_SECONDS / 60)
+        return self.deploy_minutes + self.rollback_minutes + self.e2e.step_minutes + setup
 
 
 @dataclass(frozen=True)
@@ -257,6 +270,7 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
     k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
     cluster = build_cluster(raw["kubernetes"])
+    canary = build_canary(raw["canary"]) if raw.get("canary") else None
     return Environment(
         name=str(d["name"]),
         url=str(d["url"]),
@@ -272,6 +286,7 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
         smoke=build_smoke(raw),
         e2e=build_e2e(raw),
         runs_on=d["runs-on"],
+        canary=canary,
     )
 
 

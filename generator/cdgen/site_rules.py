@@ -94,9 +94,10 @@ def _environment(
 ) -> Iterator[Violation]:
     index, last = place
     here: list[PathItem] = ["environments", index]
-    if "kubernetes" in env:
-        message = "a site has no Kubernetes Deployment; remove it"
-        yield _at(doc, [*here, "kubernetes"], message, key=True)
+    for key in ("kubernetes", "canary"):
+        if key in env:
+            message = "a site has no Kubernetes Deployment; remove it"
+            yield _at(doc, [*here, key], message, key=True)
     if env.get("approval") == "manual":
         message = (
             "manual promotion takes an already built image; a site's environments are "

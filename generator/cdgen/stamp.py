@@ -54,7 +54,8 @@ def from_json(text: str | bytes) -> Stamp:
         return Stamp(None)
     release = data.get("release")
     dirty = data.get("dirty") is True
-    return Stamp(commit, release if release == release_tag() and not dirty else None, dirty)
+    released = release == release_tag() and is_final(__version__) and not dirty
+    return Stamp(commit, release if released else None, dirty)
 
 
 def to_json(stamp: Stamp) -> str:

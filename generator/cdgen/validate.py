@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cdgen.canary_rules import find_canary_violations
 from cdgen.cloud import ecr_region
 from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
@@ -55,6 +56,7 @@ def find_violations(doc: Document) -> Iterator[Violation]:
     yield from _check_environments(doc)
     yield from find_site_violations(doc)
     yield from _check_registry_region(doc)
+    yield from find_canary_violations(doc, lambda where, message: _at(doc, where, message))
 
 
 def _validator_class() -> Any:

@@ -5,8 +5,8 @@ runs cdgen from that checkout, and passes on fresh files and fails on an edited 
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 from install_test import snapshot_checkout
 
-from cdgen.generate import Target, render_target
 from cdgen.pins import pin
-from cdgen.stamp import release_tag
 
 from .conftest import GIT, ROOT, ActRun, init_repo, run_act
 
@@ -39,33 +37,50 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+RELEASE = "9.9.9"
+
+
 @pytest.fixture(scope="module")
-def remotes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """cdgen-dev/cdgen as a local bare repository: this checkout, one commit, tagged as the
-    release. Returns the remotes directory and the commit."""
+def remotes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """cdgen-dev/cdgen as a local bare repository: this checkout as the commit of release
+    9.9.9 (its version final), tagged. Returns the remotes directory, the release's work
+    tree and its commit."""
     base = tmp_path_factory.mktemp("remotes")
     work = snapshot_checkout(base / "work")
+    init = work / "generator" / "cdgen" / "__init__.py"
+    text = re.sub(r'__version__ = "[^"]+"', f'__version__ = "{RELEASE}"', init.read_text())
+    init.write_text(text, encoding="utf-8")
     _git(work, "init", "-q")
     _git(work, "add", "-A")
     _git(work, "commit", "-q", "-m", "cdgen")
-    _git(work, "tag", "-a", "-m", "release", release_tag())
+    _git(work, "tag", "-a", "-m", "release", f"v{RELEASE}")
     bare = base / "cdgen-dev" / "cdgen.git"
     _git(base, "clone", "-q", "--bare", str(work), str(bare))
-    return base, _git(work, "rev-parse", "HEAD")
+    return base, work, _git(work, "rev-parse", "HEAD")
 
 
-def _user_repo(directory: Path, commit: str) -> dict[str, str]:
-    """A repository whose files this cdgen generated, as the release build at `commit`."""
+def _user_repo(directory: Path, release: Path) -> dict[str, str]:
+    """A repository whose files the release build of cdgen generated: that cdgen, run from
+    its own checkout, with its real stamp (no override)."""
     directory.mkdir()
     (directory / "cdgen.yml").write_text(DESCRIPTOR, encoding="utf-8")
-    stamp = json.dumps({"commit": commit, "release": release_tag()})
-    previous = os.environ["CDGEN_BUILD_STAMP"]
-    os.environ["CDGEN_BUILD_STAMP"] = stamp
-    try:
-        files = render_target(Target(directory / "cdgen.yml", directory)).files
-    finally:
-        os.environ["CDGEN_BUILD_STAMP"] = previous
-    return {"cdgen.yml": DESCRIPTOR, **files}
+    env = {k: v for k, v in os.environ.items() if k not in ("CDGEN_BUILD_STAMP", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(release / "generator")
+    done = subprocess.run(
+        [sys.executable, "-m", "cdgen", "generate"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr  # a release build: nothing to warn about
+    return {
+        p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
+        for p in directory.rglob("*")
+        if p.is_file()
+    }
 
 
 def _act(repo: Path, remotes: Path, checkout: Path) -> ActRun:
@@ -91,25 +106,25 @@ def _act(repo: Path, remotes: Path, checkout: Path) -> ActRun:
 
 
 def test_the_drift_check_installs_the_pinned_cdgen_and_passes(
-    remotes: tuple[Path, str], action_checkout: Path, tmp_path: Path
+    remotes: tuple[Path, Path, str], action_checkout: Path, tmp_path: Path
 ) -> None:
     assert WHEELHOUSE.is_dir(), "run ./dev setup: it downloads the runtime wheels"
-    base, commit = remotes
+    base, release, _ = remotes
     repo = tmp_path / "repo"
-    init_repo(repo, _user_repo(repo, commit))
+    init_repo(repo, _user_repo(repo, release))
     run = _act(repo, base, action_checkout)
     assert run.code == 0, run.log
-    assert f"checked out cdgen-dev/cdgen at refs/tags/{release_tag()} into .cdgen" in run.log
+    assert f"checked out cdgen-dev/cdgen at refs/tags/v{RELEASE} into .cdgen" in run.log
     assert "generated files are up to date with cdgen.yml" in run.log
     assert run.job_succeeded("check"), run.log
 
 
 def test_the_drift_check_fails_on_an_edited_file_with_the_diff(
-    remotes: tuple[Path, str], action_checkout: Path, tmp_path: Path
+    remotes: tuple[Path, Path, str], action_checkout: Path, tmp_path: Path
 ) -> None:
-    base, commit = remotes
+    base, release, _ = remotes
     repo = tmp_path / "repo"
-    files = _user_repo(repo, commit)
+    files = _user_repo(repo, release)
     cd = files[".github/workflows/cd.yml"]
     files[".github/workflows/cd.yml"] = cd.replace("timeout-minutes: 60", "timeout-minutes: 61")
     init_repo(repo, files)
@@ -121,12 +136,12 @@ def test_the_drift_check_fails_on_an_edited_file_with_the_diff(
 
 
 def test_a_checkout_that_is_not_the_pinned_commit_is_refused(
-    remotes: tuple[Path, str], action_checkout: Path, tmp_path: Path
+    remotes: tuple[Path, Path, str], action_checkout: Path, tmp_path: Path
 ) -> None:
     """The tag is checked out, but the commit decides: a moved tag is caught."""
-    base, commit = remotes
+    base, release, commit = remotes
     repo = tmp_path / "repo"
-    files = _user_repo(repo, commit)
+    files = _user_repo(repo, release)
     files[".github/workflows/cdgen.yml"] = files[".github/workflows/cdgen.yml"].replace(
         commit, "0" * 40
     )

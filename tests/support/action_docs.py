@@ -74,6 +74,18 @@ def update_cloud_examples(document: str) -> str:
     return document
 
 
+CANARY_ROLE_START = "<!-- rbac-role-canary:start -->"
+CANARY_ROLE_END = "<!-- rbac-role-canary:end -->"
+
+
+def render_canary_role() -> str:
+    """What a canary needs beyond the deploy's Role (the gateway's rules included)."""
+    from cdgen.deploy.rbac import CANARY, CANARY_GATEWAY, role_manifest
+
+    role = role_manifest("staging", "cdgen-canary", features=(CANARY, CANARY_GATEWAY))
+    return "```yaml\n" + role + "```\n"
+
+
 # Every document carrying the generated inputs/outputs tables.
 DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "action.md")
 
@@ -86,6 +98,8 @@ def main() -> int:
         if docs.name == "README.md":
             updated = update_document(updated, render_role(), ROLE_START, ROLE_END)
             updated = update_cloud_examples(updated)
+            canary = render_canary_role()
+            updated = update_document(updated, canary, CANARY_ROLE_START, CANARY_ROLE_END)
         if updated != current:
             docs.write_text(updated, encoding="utf-8")
             print(f"updated {docs.relative_to(ROOT)}")

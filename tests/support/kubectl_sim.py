@@ -11,6 +11,7 @@ The state file, named by ``KUBECTL_SIM_STATE``, holds:
                                "paused", "probes": {C: readinessProbe},
                                "annotations": {K: V}, "resourceVersion": N}}
     never_ready   images whose rollout never completes (``rollout status`` times out)
+    stuck         Deployments ("NS/NAME") whose rollout never completes, whatever they run
     fail_undo     ``rollout undo`` fails (true, or a list of namespaces)
     delays        {"get"|"set"|"undo"|"config"|"auth": seconds} a command takes to answer
     set_image_fails      ``set image`` fails and changes nothing
@@ -24,6 +25,10 @@ The state file, named by ``KUBECTL_SIM_STATE``, holds:
     calls         every invocation, appended: argv, and the kubeconfig file's mode; without
                   --kubeconfig, the ambient $KUBECONFIG and how its current user
                   authenticates (``ambient``), as written by the cloud logins
+    services, httproutes, fail_apply, …   a canary's objects (see kubectl_sim_objects)
+
+A Deployment applied from a manifest (a canary) also keeps "labels" (its pod template's),
+"selector" and the "manifest" as applied.
 
 Answer shapes follow kubectl 1.32 (``kubectl get deployment -o json``, ``kubectl config view
 --raw -o json``, ``kubectl auth can-i``); the permissions each command needs are the ones
@@ -43,6 +48,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+if not __package__:  # run as a program (the kubectl shim): make its package importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import kubectl_sim_objects as objects
+from support.kubectl_sim_objects import (
+    ROUTES,
+    CommandError,
+    UsageError,
+    apply_template,
+    check_rbac,
+    touch,
+)
+
 State = dict[str, Any]
 SERVER_TIMEOUT = (
     "Error from server (Timeout): the server was unable to return a response in the time "
@@ -52,7 +69,7 @@ UNAVAILABLE = (
     "Error from server (ServiceUnavailable): the server is currently unable to handle the "
     "request (patch deployments.apps {name})"
 )
-BOOLEAN_FLAGS = {"raw", "overwrite"}
+BOOLEAN_FLAGS = {"raw", "overwrite", "ignore-not-found"}
 CONFLICT = (
     'Error from server (Conflict): Operation cannot be fulfilled on deployments.apps "{name}": '
     "the object has been modified; please apply your changes to the latest version and try again"
@@ -66,14 +83,6 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     "undo": [("get", DEPLOYMENTS), ("list", REPLICASETS), ("patch", DEPLOYMENTS)],
     "annotate": [("get", DEPLOYMENTS), ("patch", DEPLOYMENTS)],
 }
-
-
-class UsageError(Exception):
-    pass
-
-
-class CommandError(Exception):
-    pass
 
 
 @contextmanager
@@ -129,38 +138,7 @@ def deployment(state: State, namespace: str, name: str) -> dict[str, Any]:
 
 def authorize(state: State, command: str, namespace: str, name: str) -> None:
     """Forbidden, worded as the API server words it, when ``rbac`` lacks a permission."""
-    allowed = state.get("rbac")
-    if allowed is None:
-        return
-    for verb, resource in NEEDS[command]:
-        if verb not in allowed.get(resource, []):
-            plural, group = resource.split(".", 1)
-            subject = f'{resource} "{name}"' if verb in ("get", "patch") else resource
-            raise CommandError(
-                f'Error from server (Forbidden): {subject} is forbidden: User "deployer" '
-                f'cannot {verb} resource "{plural}" in API group "{group}" in the namespace '
-                f'"{namespace}"'
-            )
-
-
-def apply_template(state: State, dep: dict[str, Any], containers: dict[str, str]) -> None:
-    """A new template gets the next revision; an old template comes back with a new number.
-    Revisions beyond revisionHistoryLimit are cleaned up, as the Deployment controller does."""
-    history = [h for h in dep["history"] if h["containers"] != containers]
-    revision = max([h["revision"] for h in dep["history"]] + [0]) + 1
-    history.append({"revision": revision, "containers": dict(containers)})
-    dep["history"] = history[-(int(dep.get("revisionHistoryLimit", 10)) + 1) :]
-    dep["containers"] = dict(containers)
-    dep["revision"] = revision
-    touch(dep)
-    stuck = set(containers.values()) & set(state.get("never_ready", []))
-    if not stuck and not dep.get("paused"):
-        dep["serving"] = dict(containers)
-
-
-def touch(dep: dict[str, Any]) -> None:
-    """Every write gives the object a new resourceVersion, as the API server does."""
-    dep["resourceVersion"] = int(dep.get("resourceVersion", 1)) + 1
+    check_rbac(state, NEEDS[command], namespace, name)
 
 
 def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
@@ -175,9 +153,12 @@ def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
         "progressDeadlineSeconds": 600,
         "replicas": dep.get("replicas", 1),
         "revisionHistoryLimit": dep.get("revisionHistoryLimit", 10),
-        "selector": {"matchLabels": {"app": name}},
+        "selector": dep.get("selector", {"matchLabels": {"app": name}}),
         "strategy": dep.get("strategy", {"rollingUpdate": rolling, "type": "RollingUpdate"}),
-        "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}},
+        "template": {
+            "metadata": {"labels": dep.get("labels", {"app": name})},
+            "spec": {"containers": containers},
+        },
     }
     if dep.get("paused"):
         spec["paused"] = True
@@ -197,6 +178,9 @@ def document(name: str, namespace: str, dep: dict[str, Any]) -> dict[str, Any]:
 def cmd_get(state: State, args: list[str], flags: dict[str, str]) -> str:
     if len(args) != 1 or flags.get("output") != "json":
         raise UsageError("usage: get deployment/NAME --output=json")
+    if not args[0].startswith("deployment/"):
+        kind, other = objects.parse_object(args[0], ("service", ROUTES))
+        return objects.get_object(state, kind, flags["namespace"], other)
     name = resource_name(args[0])
     authorize(state, "get", flags["namespace"], name)
     dep = deployment(state, flags["namespace"], name)
@@ -286,6 +270,7 @@ def cmd_status(path: str, args: list[str], flags: dict[str, str]) -> str:
         dep = deployment(state, flags["namespace"], name)
         never_ready = set(dep["containers"].values()) & set(state.get("never_ready", []))
         stuck = bool(never_ready) or dep["serving"] != dep["containers"]
+        stuck = stuck or f"{flags['namespace']}/{name}" in state.get("stuck", [])
     if stuck:
         print(f'Waiting for deployment "{name}" rollout to finish: 0 out of 1 new replicas')
         sys.stdout.flush()
@@ -319,15 +304,38 @@ def cmd_config_view(flags: dict[str, str]) -> str:
     return json.dumps(view, indent=4)
 
 
-def cmd_can_i(state: State, args: list[str]) -> str:
+def cmd_can_i(state: State, args: list[str], flags: dict[str, str]) -> str:
     if len(args) != 2 or not re.fullmatch(r"[a-z]+", args[0]) or "/" in args[1]:
-        raise UsageError("usage: auth can-i VERB RESOURCE")
+        raise UsageError("usage: auth can-i VERB RESOURCE [--subresource=NAME]")
     verb, resource = args
+    if "subresource" in flags:  # kept as the API server's RBAC names it: deployments/scale
+        plural, _, group = resource.partition(".")
+        resource = f"{plural}/{flags['subresource']}.{group}"
     allowed = state.get("rbac")
     if allowed is None or verb in allowed.get(resource, []):
         return "yes"
     print("no")
     raise CommandError("")
+
+
+def cmd_object(state: State, verb: str, args: list[str], flags: dict[str, str]) -> str:
+    """The canary's commands (see kubectl_sim_objects)."""
+    namespace = flags["namespace"]
+    if verb == "apply":
+        if args:
+            raise UsageError("usage: apply --filename=FILE")
+        return objects.apply(state, namespace, flags["filename"])
+    if verb == "delete":
+        if not args or flags["wait"] != "false":
+            raise UsageError("usage: delete KIND/NAME... --wait=false (the engine never waits)")
+        return objects.delete(state, namespace, args, "ignore-not-found" in flags)
+    if len(args) != 1:
+        raise UsageError(f"usage: {verb} KIND/NAME")
+    if verb == "scale":
+        return objects.scale(state, namespace, args[0], flags["replicas"])
+    if flags["type"] != "json":
+        raise UsageError("the simulator takes --type=json patches only")
+    return objects.patch_route(state, namespace, args[0], flags["patch"])
 
 
 COMMON = {"namespace", "kubeconfig"}
@@ -344,7 +352,20 @@ SYNTAX: dict[tuple[str, str], tuple[set[str], set[str]]] = {
         {"namespace", "request-timeout"},
     ),
     ("config", "view"): ({"kubeconfig", "raw", "output"}, {"raw", "output"}),
-    ("auth", "can-i"): (COMMON | {"request-timeout"}, {"namespace", "request-timeout"}),
+    ("auth", "can-i"): (
+        COMMON | {"request-timeout", "subresource"},
+        {"namespace", "request-timeout"},
+    ),
+    ("apply", ""): (COMMON | {"request-timeout", "filename"}, {"namespace", "filename"}),
+    ("scale", ""): (COMMON | {"request-timeout", "replicas"}, {"namespace", "replicas"}),
+    ("delete", ""): (
+        COMMON | {"request-timeout", "ignore-not-found", "wait"},
+        {"namespace", "request-timeout", "wait"},
+    ),
+    ("patch", ""): (
+        COMMON | {"request-timeout", "type", "patch"},
+        {"namespace", "request-timeout", "type", "patch"},
+    ),
     ("annotate", ""): (
         COMMON | {"request-timeout", "overwrite", "resource-version"},
         {"namespace", "request-timeout"},
@@ -405,7 +426,9 @@ def dispatch(path: str, argv: list[str], flags: dict[str, str], positional: list
         if verb == "set":
             return cmd_set_image(state, positional[1:], flags)
         if verb == "auth":
-            return cmd_can_i(state, positional[2:])
+            return cmd_can_i(state, positional[2:], flags)
+        if verb in ("apply", "scale", "delete", "patch"):
+            return cmd_object(state, verb, positional[1:], flags)
         if verb == "annotate":
             return cmd_annotate(state, positional[1:], flags)
         return cmd_undo(state, positional[2:], flags)

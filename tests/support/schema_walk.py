@@ -20,6 +20,12 @@ ENVIRONMENT: dict[str, Any] = {
     "kubernetes": {"namespace": "staging"},
     "smoke": {"path": "/health"},
     "e2e": {"run": "npm run test:e2e"},
+    "canary": {
+        "analysis": {
+            "prometheus": "https://prometheus.example.com",
+            "metrics": [{"name": "errors", "query": "sum(up)", "max": 1}],
+        }
+    },
 }
 BASE: dict[str, Any] = {
     "version": 1,

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from cdgen.deploy.cancel import Cancelled, SignalGuard, signal_name
 from cdgen.deploy.console import Console
-from cdgen.deploy.engine import Engine
+from cdgen.deploy.engine import build_engine
 from cdgen.deploy.inputs import INPUTS
 from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
@@ -171,7 +171,11 @@ class Holder:
 
 
 def _execute(
-    raw: dict[str, str], console: Console, environ: Mapping[str, str], held: Holder
+    raw: dict[str, str],
+    console: Console,
+    environ: Mapping[str, str],
+    held: Holder,
+    time_scale: float = 1.0,
 ) -> int:
     try:
         options = parse_options(raw)
@@ -196,7 +200,14 @@ def _execute(
     try:
         with kubeconfig_file(options.kubeconfig, environ.get("RUNNER_TEMP") or None) as path:
             kubectl = Kubectl(path or options.kubeconfig_file)
-            engine = Engine(options, kubectl, console, records=records, holder=_holder(environ))
+            engine = build_engine(
+                options,
+                kubectl,
+                console,
+                records=records,
+                holder=_holder(environ),
+                time_scale=time_scale,
+            )
             held.outcome = engine.outcome
             return exit_status(engine.run())
     except KubeconfigFileError as error:
@@ -255,7 +266,11 @@ def run(
     environ: Mapping[str, str],
     stream: TextIO,
     guard: SignalGuard | None = None,
+    *,
+    time_scale: float = 1.0,
 ) -> int:
+    """Run the engine as ``argv`` and ``environ`` say. ``time_scale`` shortens a canary's
+    pauses for tests; no flag, input or environment variable sets it."""
     args = build_parser().parse_args(argv)
     log_format = args.log_format or environ.get("CDGEN_LOG_FORMAT") or "auto"
     github = log_format == "github" or (
@@ -277,7 +292,7 @@ def run(
     held = Holder(Outcome(raw["mode"] or "deploy", raw["environment"], raw["image"]))
     code = EXIT_UNEXPECTED
     try:
-        code = _execute(raw, console, environ, held)
+        code = _execute(raw, console, environ, held, time_scale)
     except Cancelled as stop:  # before or after the engine ran; the engine handles its own
         if held.outcome.finished_at is None:
             held.outcome.signal = stop.signum

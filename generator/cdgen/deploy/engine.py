@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from cdgen.deploy.bookkeeping import Bookkeeping
 from cdgen.deploy.cancel import Cancelled
@@ -266,3 +267,13 @@ class Engine(Bookkeeping):
         self.console.info(
             f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
         )
+
+
+def build_engine(options: Options, kubectl: Kubectl, console: Console, **kwargs: Any) -> Engine:
+    """The engine of the options' strategy: a rolling update, or a canary release first."""
+    if options.canary is not None:
+        from cdgen.deploy.canary import CanaryEngine  # it builds on this module
+
+        return CanaryEngine(options, kubectl, console, **kwargs)
+    kwargs.pop("time_scale", None)
+    return Engine(options, kubectl, console, **kwargs)

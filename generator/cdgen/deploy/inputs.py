@@ -33,6 +33,7 @@ _KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never fr
 _TOKEN_HELP = "GitHub token that records the deploy; read from the environment only"  # noqa: S105
 _SITE_TOKEN_HELP = "site: Vercel or Cloudflare API token; read from the environment only"  # noqa: S105
 _BYPASS_HELP = "Vercel: Protection Bypass for Automation secret; read from the environment only"
+_PROMETHEUS_TOKEN_HELP = "bearer token for the Prometheus; read from the environment only"  # noqa: S105
 MODES = ("deploy", "rollback", "verify", "record")
 
 INPUTS: tuple[InputSpec, ...] = (
@@ -74,6 +75,16 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("site-branch", "", "Cloudflare Pages: the branch the deployment is for"),
     InputSpec("site-production", "false", "Vercel: true promotes image to production"),
     InputSpec("site-bypass", "", _BYPASS_HELP, secret=True, cli=False),
+    InputSpec("strategy", "rolling", "rolling: a rolling update; canary: a canary release first"),
+    InputSpec("canary-traffic", "replicas", "replicas: by pod count; gateway: HTTPRoute weights"),
+    InputSpec("canary-route", "", "canary-traffic gateway: the HTTPRoute to reweight"),
+    InputSpec("canary-steps", "5", "percentages of traffic, comma-separated (e.g. 5,25)"),
+    InputSpec("canary-pause", "10m", "how long each step runs, analysed, before the next"),
+    InputSpec(
+        "analysis", "", "JSON: prometheus, interval, on-no-data, metrics [{name, query, max|min}]"
+    ),
+    InputSpec("analysis-url", "", "the Prometheus base URL, when it is kept out of analysis"),
+    InputSpec("analysis-token", "", _PROMETHEUS_TOKEN_HELP, secret=True, cli=False),
 )
 
 INPUTS_BY_NAME = {spec.name: spec for spec in INPUTS}

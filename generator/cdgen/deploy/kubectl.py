@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cdgen.deploy.rbac import can_i_args
+
 REQUEST_TIMEOUT = "--request-timeout=60s"
 # Seconds kubectl gets beyond its own --timeout before the engine gives up on the process.
 PROCESS_GRACE = 60
@@ -110,6 +112,12 @@ class Kubectl:
         self.announce(command)
         return self._runner(command, timeout, detach=detach)
 
+    def run(
+        self, namespace: str, args: list[str], timeout: float, *, detach: bool = False
+    ) -> CommandResult:
+        """Any other command in ``namespace``: the canary's (see canary_kubectl)."""
+        return self._run(Target(namespace, "", ""), args, timeout, detach=detach)
+
     def read_state(self, target: Target, *, urgent: bool = False) -> DeploymentState:
         flag, grace = URGENT_READ if urgent else (REQUEST_TIMEOUT, PROCESS_GRACE)
         result = self._run(target, ["get", target.resource, "--output=json", flag], grace)
@@ -156,9 +164,8 @@ class Kubectl:
     def can_i(self, verb: str, resource: str, namespace: str) -> bool | None:
         """``kubectl auth can-i``: True or False, None when kubectl could not tell."""
         target = Target(namespace, "", "")
-        result = self._run(
-            target, ["auth", "can-i", verb, resource, REQUEST_TIMEOUT], PROCESS_GRACE
-        )
+        args = [*can_i_args(verb, resource), REQUEST_TIMEOUT]
+        result = self._run(target, args, PROCESS_GRACE)
         answer = result.stdout.strip().split(" ", 1)[0] if result.stdout.strip() else ""
         if answer == "yes" and result.ok:
             return True

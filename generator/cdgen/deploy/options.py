@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from cdgen.deploy.canary_options import CanaryOptions, parse_canary
 from cdgen.deploy.durations import parse_duration
 from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
 from cdgen.deploy.recording import Recording, parse_recording
@@ -68,6 +69,7 @@ class Options:
     recording: Recording = field(default_factory=Recording)
     lock_wait: int = 900
     site: SiteOptions | None = None  # target vercel or cloudflare-pages: a static site
+    canary: CanaryOptions | None = None  # None: a rolling update
 
 
 def _value(raw: dict[str, str], name: str) -> str:
@@ -267,6 +269,7 @@ def parse_options(raw: dict[str, str]) -> Options:
         kubeconfig=kubeconfig,
         recording=recording,
         lock_wait=_check_duration(raw, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
+        canary=parse_canary({k: _value(raw, k) for k in INPUTS_BY_NAME}, mode, problems),
     )
     if problems:
         raise InvalidInputsError(problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cdgen.deploy.canary_report import CanaryReport
 from cdgen.deploy.preflight import Finding
 
 DEPLOYED = "deployed"
@@ -58,6 +59,7 @@ class Outcome:
     record: str = ""
     # What the summary calls what is deployed: a site's deployments are not images.
     kind: str = "image"
+    canary: CanaryReport | None = None  # strategy canary: its steps, checks and decisions
 
     @property
     def succeeded(self) -> bool:

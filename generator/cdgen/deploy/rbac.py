@@ -16,6 +16,14 @@ What each kubectl command needs, read in kubectl's source (staging/src/k8s.io/ku
   update only if the merge patch could not be computed, which two JSON objects always can).
 ``kubectl auth can-i`` (doctor) creates a SelfSubjectAccessReview, which every authenticated
 user may do through the default ``system:basic-user`` ClusterRole.
+
+A canary (feature ``canary``) adds, for ``<deployment>-canary``:
+- ``apply``: get the object, then create it, or patch it when it exists (a leftover);
+- ``scale``: get through the resource builder, then a merge patch of the ``scale``
+  subresource (pkg/scale, ScaleSimple without preconditions);
+- ``delete --wait=false``: delete only (the builder does not read the object).
+With ``canary-traffic: gateway`` (feature ``canary-gateway``) the same for its Service, and
+``get`` then a JSON ``patch`` of the HTTPRoute.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEPLOY = "deploy"
+CANARY = "canary"
+CANARY_GATEWAY = "canary-gateway"
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,24 @@ class Rule:
 
     @property
     def qualified(self) -> str:
-        """``resource.group`` as ``kubectl auth can-i`` takes it (``pods`` for the core group)."""
+        """``resource.group`` as ``kubectl auth can-i`` takes it (``pods`` for the core group);
+        a subresource follows a slash: ``deployments/scale.apps``."""
         return f"{self.resource}.{self.api_group}" if self.api_group else self.resource
+
+
+def can_i_args(verb: str, qualified: str) -> list[str]:
+    """``auth can-i`` for a qualified resource; a subresource goes in ``--subresource``."""
+    kind, _, group = qualified.partition(".")
+    plural, _, subresource = kind.partition("/")
+    args = ["auth", "can-i", verb, f"{plural}.{group}" if group else plural]
+    return [*args, f"--subresource={subresource}"] if subresource else args
+
+
+def features_of(canary: str | None) -> tuple[str, ...]:
+    """The features an environment uses: its canary's traffic (None: no canary)."""
+    if canary is None:
+        return (DEPLOY,)
+    return (DEPLOY, CANARY, CANARY_GATEWAY) if canary == "gateway" else (DEPLOY, CANARY)
 
 
 RULES: tuple[Rule, ...] = (
@@ -48,6 +74,28 @@ RULES: tuple[Rule, ...] = (
         "it; rollout status watches it",
     ),
     Rule("apps", "replicasets", ("list",), "rollout undo finds the ReplicaSet of a revision"),
+    Rule(
+        "apps",
+        "deployments",
+        ("create", "delete"),
+        "create a canary, <deployment>-canary (apply), and delete it at the end",
+        CANARY,
+    ),
+    Rule("apps", "deployments/scale", ("patch",), "scale a canary step by step", CANARY),
+    Rule(
+        "",
+        "services",
+        ("get", "create", "patch", "delete"),
+        "apply a gateway canary's own Service (patched when left over) and delete it after",
+        CANARY_GATEWAY,
+    ),
+    Rule(
+        "gateway.networking.k8s.io",
+        "httproutes",
+        ("get", "patch"),
+        "reweight a gateway canary's HTTPRoute step by step, then restore it",
+        CANARY_GATEWAY,
+    ),
 )
 
 

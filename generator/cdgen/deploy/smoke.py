@@ -102,7 +102,12 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(connection, req, context=self._context)  # type: ignore[attr-defined]
 
 
-def _read_body(response: http.client.HTTPResponse) -> bytes:
+def tracking_opener(sockets: list[socket.socket]) -> urllib.request.OpenerDirector:
+    """An opener whose connections add their sockets to ``sockets`` (see shut_down_sockets)."""
+    return urllib.request.build_opener(_HTTPHandler(sockets), _HTTPSHandler(sockets))
+
+
+def read_body(response: http.client.HTTPResponse) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size < MAX_BODY:
@@ -130,14 +135,14 @@ def _judge(
 
 
 def _request(check: SmokeCheck, sockets: list[socket.socket]) -> tuple[bool, str]:
-    opener = urllib.request.build_opener(_HTTPHandler(sockets), _HTTPSHandler(sockets))
+    opener = tracking_opener(sockets)
     request = urllib.request.Request(  # noqa: S310 - the scheme was checked to be http(s)
         check.url,
         headers={"User-Agent": USER_AGENT, "Cache-Control": "no-cache", **dict(check.headers)},
     )
     try:
         with opener.open(request, timeout=check.timeout) as response:
-            body = _read_body(response)
+            body = read_body(response)
             return _judge(response.status, response.headers, body, check.expect_version)
     except urllib.error.HTTPError as error:
         error.close()
@@ -160,7 +165,7 @@ def _describe_reason(reason: object) -> str:
     return f"request failed: {reason}"
 
 
-def _shut_down(sockets: list[socket.socket]) -> None:
+def shut_down_sockets(sockets: list[socket.socket]) -> None:
     for sock in list(sockets):
         # The plain socket method: SSLSocket.shutdown would also drop its TLS state under
         # the worker's feet.
@@ -182,7 +187,7 @@ def probe_url(check: SmokeCheck) -> tuple[bool, str]:
         late = worker.is_alive()
     finally:
         if late:  # too slow, or the engine was cancelled while waiting
-            _shut_down(sockets)
+            shut_down_sockets(sockets)
     if late or not answers:
         return False, f"no answer within {check.timeout}s"
     ok, detail = answers[0]

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 
+from cdgen.deploy.canary_summary import render_canary
 from cdgen.deploy.cancel import signal_name
-from cdgen.deploy.console import printable
 from cdgen.deploy.durations import format_seconds
+from cdgen.deploy.markdown import cell as _cell
+from cdgen.deploy.markdown import code as _code
 from cdgen.deploy.options import lead_time
 from cdgen.deploy.outcome import DEPLOYED, RECORDED, ROLLED_BACK, SKIPPED, VERIFIED, Outcome
 from cdgen.deploy.preflight import FAIL
 
 _ICONS = {DEPLOYED: "✅", ROLLED_BACK: "↩️", SKIPPED: "⏭️", VERIFIED: "✅", RECORDED: "📝"}
-# Markdown that could turn text from the network into a link, an image or code.
-_MARKUP = re.compile(r"([\\`*_\[\]|])")
-
-
-def _cell(text: str) -> str:
-    """Make text safe inside a Markdown table cell: one line, no markup, no HTML."""
-    cleaned = printable(" ".join(text.split()))
-    cleaned = cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKUP.sub(r"\\\1", cleaned) or "—"
-
-
-def _code(text: str) -> str:
-    return f"`{text.replace('`', '')}`" if text else "—"
 
 
 def _lead_time(outcome: Outcome) -> str:
@@ -146,6 +134,7 @@ def render_summary(outcome: Outcome) -> str:
         *_skipped(outcome),
         *_preflight(outcome),
         *_phases(outcome),
+        *render_canary(outcome.canary),
         *_smoke(outcome),
     ]
     return "\n".join(lines) + "\n"

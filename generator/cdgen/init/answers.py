@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from cdgen import rules
 from cdgen.cloud import Login
+from cdgen.init.canary import CanaryAnswers, build_canary, offer
 from cdgen.init.detect import Deployment, Detection
 from cdgen.init.registry import Registry, detect_registry
 from cdgen.resources import schema_defaults
@@ -28,13 +29,21 @@ INIT_ROLLBACK_ON_FAILURE = True  # a failed e2e run takes staging back
 _ENV_ALIASES = {STAGING: {"staging", "stage", "stg"}, PRODUCTION: {"production", "prod", "prd"}}
 _ALL_ALIASES = _ENV_ALIASES[STAGING] | _ENV_ALIASES[PRODUCTION]
 # Which rule checks an answer, by the last part of its key.
-_OPTIONAL = frozenset({"image.test", "kubernetes.deployment", "environments.staging.e2e"})
+_OPTIONAL = frozenset(
+    {
+        "image.test",
+        "kubernetes.deployment",
+        "environments.staging.e2e",
+        "environments.production.canary",
+    }
+)
 _RULE_OF_FIELD = {
     "test": "command",
     "e2e": "command",
     "deployment": "name",
     "path": "smoke-path",
     "attest": "yes-no",
+    "canary": "url",  # the Prometheus that judges it
 }
 
 
@@ -95,6 +104,7 @@ class EnvironmentAnswers:
     kubernetes: KubernetesAnswers
     smoke: SmokeAnswers
     e2e: E2eAnswers | None = None
+    canary: CanaryAnswers | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,7 @@ def questions(d: Detection) -> list[Question]:
         "without, promotions check the image's tag and branch instead (yes | no)"
     )
     asked.append(Question("image.attest", text, values["image.attest"], "yes-no"))
+    asked.append(Question(env_key(PRODUCTION, "canary"), offer(d), "", "url", optional=True))
     return asked
 
 
@@ -176,6 +187,7 @@ def default_values(d: Detection) -> dict[str, str]:
         env_key(STAGING, "e2e"): d.node.e2e if d.node and d.node.e2e else "",
         env_key(PRODUCTION, "approval"): INIT_APPROVAL,
         "image.attest": "yes" if schema_defaults("image")["attest"] else "no",
+        env_key(PRODUCTION, "canary"): "",  # init offers a canary; it takes a Prometheus
     }
     for env in (STAGING, PRODUCTION):
         values[env_key(env, "url")] = PLACEHOLDER_URLS[env]
@@ -241,6 +253,10 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
         build_environment(d, values, env, deployment, container.name if container else deployment)
         for env in (STAGING, PRODUCTION)
     )
+    prometheus = values.get(env_key(PRODUCTION, "canary"), "")
+    if prometheus:
+        canary = build_canary(d, prometheus, deployment, notes)
+        environments = (environments[0], replace(environments[1], canary=canary))
     return InitAnswers(
         name=name,
         branch=values["branch"],

@@ -110,7 +110,7 @@ def first_deploy_steps(answers: InitAnswers) -> list[str]:
             *pull_steps(answers, ns, image),
             "# 3. the kubeconfig's identity may do what the deploy does, and no more:",
             f"kubectl apply --namespace {ns} -f - <<'ROLE'",
-            *role_manifest(k8s.namespace).splitlines(),
+            *role_manifest(k8s.namespace, features=_features(environment)).splitlines(),
             "ROLE",
             f"kubectl create rolebinding cdgen-deploy --role=cdgen-deploy --namespace {ns} "
             "--serviceaccount=NAMESPACE:ACCOUNT  # or --user=NAME",
@@ -133,3 +133,9 @@ def pull_steps(answers: InitAnswers, ns: str, image: str) -> list[str]:
         f"kubectl patch serviceaccount default --namespace {ns} "
         '-p \'{"imagePullSecrets": [{"name": "ghcr-pull"}]}\'',
     ]
+
+
+def _features(environment: EnvironmentAnswers) -> tuple[str, ...]:
+    from cdgen.deploy.rbac import features_of
+
+    return features_of(environment.canary.traffic if environment.canary else None)

@@ -56,6 +56,7 @@ class Deployment:
     name: str
     namespace: str | None
     containers: tuple[Container, ...]
+    replicas: int | None = None  # spec.replicas, when written
 
     @property
     def container_names(self) -> tuple[str, ...]:
@@ -132,6 +133,9 @@ def read(document: dict[str, object], relative: str) -> Deployment | None:
         name=name,
         namespace=namespace if isinstance(namespace, str) else None,
         containers=read_containers(document),
+        replicas=replicas
+        if isinstance(replicas := _dig(document, "spec", "replicas"), int)
+        else None,
     )
 
 

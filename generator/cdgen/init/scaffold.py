@@ -19,6 +19,7 @@ from cdgen.init.answers import (
     KubernetesAnswers,
     SmokeAnswers,
 )
+from cdgen.init.canary import CanaryAnswers
 
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/cdgen-dev/cdgen/"
@@ -152,6 +153,14 @@ def build_environment(environment: EnvironmentAnswers) -> CommentedMap:
         before="After each deploy: url + path must answer HTTP 200, or the deploy is rolled back.",
         indent=4,
     )
+    if environment.canary is not None:
+        node["canary"] = build_canary(environment.canary)
+        node.yaml_set_comment_before_after_key(
+            "canary",
+            before="A canary first: a share of the traffic, watched by Prometheus, aborted (and\n"
+            "removed) at the first bad reading; the full rollout only after every step.",
+            indent=4,
+        )
     if environment.e2e is not None:
         node["e2e"] = build_e2e(environment.e2e)
         node.yaml_set_comment_before_after_key(
@@ -192,4 +201,39 @@ def build_e2e(e2e: E2eAnswers) -> CommentedMap:
         add_comment(node, "node-version", "sets up Node.js and runs npm ci first", 6)
     node["rollback-on-failure"] = e2e.rollback_on_failure
     add_comment(node, "rollback-on-failure", "failed tests roll back to the previous image", 6)
+    return node
+
+
+def build_canary(canary: CanaryAnswers) -> CommentedMap:
+    node = CommentedMap()
+    node["traffic"] = canary.traffic
+    if canary.route is not None:
+        node["route"] = canary.route
+    steps = CommentedSeq(canary.steps)
+    steps.fa.set_flow_style()
+    node["steps"] = steps
+    node["pause"] = canary.pause
+    analysis = CommentedMap()
+    analysis["prometheus"] = canary.prometheus
+    analysis["interval"] = canary.interval
+    analysis["on-no-data"] = "fail"
+    metrics = CommentedSeq()
+    for metric in canary.metrics:
+        entry = CommentedMap()
+        entry["name"], entry["query"], entry["max"] = metric.name, metric.query, metric.max
+        metrics.append(entry)
+    analysis["metrics"] = metrics
+    node["analysis"] = analysis
+    traffic = {
+        "replicas": "canary pods behind the stable Service; gateway: HTTPRoute weights",
+        "gateway": "exact shares by the HTTPRoute's weights",
+    }[canary.traffic]
+    add_comment(node, "traffic", traffic, 6)
+    add_comment(node, "pause", "per step, checked every interval", 6)
+    add_comment(analysis, "on-no-data", "no requests reached the canary: abort", 8)
+    analysis.yaml_set_comment_before_after_key(
+        "metrics",
+        before=f"Written for {canary.library}; $canary is the canary Deployment.",
+        indent=8,
+    )
     return node
