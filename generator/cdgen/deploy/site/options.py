@@ -70,6 +70,8 @@ def parse_site_options(
         problems.append(
             "image: Cloudflare Pages has no promotion; mode deploy uploads site-directory"
         )
+    if _value(values, "strategy") != "rolling":
+        problems.append(f"strategy: a site has no canary (target {target} takes rolling only)")
     environment = _check_text(values, "environment", "space ._/- (at most 100)", problems)
     if not environment:
         problems.append("environment: required with a site (it names the deployment record)")
