@@ -111,6 +111,10 @@ def test_every_missing_site_input_at_once() -> None:
             "site-production: 'yes' is not 'true' or 'false'",
         ),
         (
+            {**VERCEL_INPUTS, "strategy": "canary"},
+            "strategy: a site has no canary (target vercel takes rolling only)",
+        ),
+        (
             {**VERCEL_INPUTS, "environment": ""},
             "environment: required with a site (it names the deployment record)",
         ),
