@@ -34,6 +34,7 @@ def _names(descriptor: dict[str, Any]) -> list[str]:
 
 def _step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
     (step,) = [s for s in job["steps"] if s.get("id") == step_id]
+    assert isinstance(step, dict)
     return step
 
 

@@ -174,7 +174,7 @@ def _environment() -> jinja2.Environment:
 def services_context(pipeline: Pipeline) -> dict[str, object]:
     """What the services' templates add: the changes step's table, each environment's
     targets and its job's time limit for every service at once."""
-    from cdgen.services_model import changes_table, fleet_job_minutes, targets_table
+    from cdgen.services_model import changes_table, stage_minutes, targets_table
 
     count = len(pipeline.services)
     return {
@@ -184,11 +184,7 @@ def services_context(pipeline: Pipeline) -> dict[str, object]:
             env.name: targets_table(pipeline.services, env.name, env.url)
             for env in pipeline.environments
         },
-        # A promotion deploys one service; a push every one that changed, all at worst.
-        "stage_minutes": {
-            env.name: fleet_job_minutes(env, 1 if env.approval == "manual" else count)
-            for env in pipeline.environments
-        },
+        "stage_minutes": {env.name: stage_minutes(env, count) for env in pipeline.environments},
     }
 
 
