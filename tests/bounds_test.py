@@ -17,8 +17,18 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from support.schema_walk import BASE, FAMILIES, Probe, all_probes, place, probes, schema_nodes
+from support.schema_walk import (
+    BASE,
+    FAMILIES,
+    SERVICES_BASE,
+    Probe,
+    all_probes,
+    place,
+    probes,
+    schema_nodes,
+)
 
+from cdgen.deploy.fleet import InvalidFleet, plan_fleet
 from cdgen.deploy.options import InvalidInputsError, parse_options
 from cdgen.descriptor import parse_descriptor
 from cdgen.errors import DescriptorError
@@ -53,7 +63,8 @@ def schema_refusals(data: dict[str, Any]) -> list[str]:
 
 def engine_inputs(data: dict[str, Any]) -> list[dict[str, str]]:
     """The inputs of every deploy step in the cd.yml rendered from `data` (validated or not),
-    with GitHub's expressions filled in as a run would."""
+    with GitHub's expressions filled in as a run would; in the services form, the inputs of
+    each service's engine."""
     pipeline = build_pipeline(data, build_stamp())
     repository = (pipeline.image.repository or "acme/api").lower()
     image = f"{pipeline.image.registry}/{repository}@{DIGEST}"
@@ -64,12 +75,30 @@ def engine_inputs(data: dict[str, Any]) -> list[dict[str, str]]:
             if step.get("id") != "deploy":
                 continue
             inputs = {key: str(value) for key, value in step["with"].items()}
+            if pipeline.services:
+                found += fleet_inputs(inputs, job["env"], image)
+                continue
             for key, value in inputs.items():
                 if "${{" in value:
                     inputs[key] = image if key in {"image", "only-if-live"} else AT_RUN_TIME[key]
             found.append(inputs)
     assert found, "cd.yml has no deploy step"
     return found
+
+
+def fleet_inputs(step: dict[str, str], env: dict[str, str], image: str) -> list[dict[str, str]]:
+    """What each service's engine gets from a deploy step with `services` (fleet.py)."""
+    filled = dict(step)
+    for key, value in step.items():
+        if key == "services":
+            filled[key] = env["CDGEN_TARGETS"]
+        elif key == "images":
+            names = [row["service"] for row in json.loads(env["CDGEN_TARGETS"])]
+            filled[key] = json.dumps(dict.fromkeys(names, image))
+        elif "${{" in value:
+            filled[key] = AT_RUN_TIME[key]
+    shared = {k: v for k, v in filled.items() if k not in {"services", "images", "results"}}
+    return [{**shared, **member.inputs} for member in plan_fleet(filled).members]
 
 
 @cache
@@ -79,7 +108,11 @@ def base_inputs() -> list[dict[str, str]]:
 
 def engine_refusals(data: dict[str, Any]) -> list[str]:
     problems = []
-    for inputs in engine_inputs(data):
+    try:
+        every = engine_inputs(data)
+    except InvalidFleet as error:  # the services step refuses before any engine runs
+        return error.problems
+    for inputs in every:
         try:
             parse_options(inputs)
         except InvalidInputsError as error:
@@ -126,9 +159,12 @@ def test_the_schema_and_the_engine_agree(family: str) -> None:
     assert probes()[family], "the walk found nothing to probe"
 
 
-def test_every_greatest_value_at_once_reaches_the_engine() -> None:
+@pytest.mark.parametrize("services", [False, True], ids=["one service", "services"])
+def test_every_greatest_value_at_once_reaches_the_engine(services: bool) -> None:
     """Separately accepted maxima could still add up: the url and the smoke path together."""
-    data: dict[str, Any] = json.loads(json.dumps(BASE))
+    data: dict[str, Any] = json.loads(json.dumps(SERVICES_BASE if services else BASE))
+    if services:  # the service's smoke URL: the environment's longest URL and path
+        del data["services"][0]["smoke"], data["services"][0]["environments"][0]["url"]
     for probe in all_probes():
         greatest = "greatest" in probe.bound or "longest" in probe.bound
         # Of the URL's extremes, the longest URL: the smoke URL adds the path to it.
@@ -136,8 +172,16 @@ def test_every_greatest_value_at_once_reaches_the_engine() -> None:
             greatest
             and not probe.past
             and (probe.where[-1] != "url" or probe.bound == "url: longest")
+            and (
+                probe.in_services
+                or not services
+                or probe.where[-1] not in {"deployment", "container"}
+            )
+            and (services or not probe.in_services)
         ):
             place(data, probe.where, probe.value)
+    if services:  # the override names an environment that exists
+        data["services"][0]["environments"][0]["name"] = data["environments"][0]["name"]
     assert schema_refusals(data) == []
     assert engine_refusals(data) == []
     smoke_url = engine_inputs(data)[0]["smoke-url"]

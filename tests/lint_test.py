@@ -18,6 +18,9 @@ from support.generated import GOLDENS, ROOT, render_descriptor, tool, write_file
 from cdgen.pins import PINS
 
 SCENARIOS = sorted(p.stem for p in GOLDENS.glob("*.yml"))
+# A services deploy's `images`: the build's outputs (image@digest per service; the
+# services rules check how build sets them) or the promotion's checked images.
+SERVICES_IMAGES = ("${{ toJSON(needs.build.outputs) }}", "${{ needs.promotion.outputs.images }}")
 _SHA_PIN = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
 
 
@@ -138,8 +141,13 @@ def test_deploys_use_the_digest_and_never_rebuild(rendered: dict[str, Path]) -> 
                 assert not any(u.startswith("docker/build-push-action@") for u in uses), job_id
             if job_id.startswith("deploy-"):
                 (deploy,) = [s for s in job["steps"] if s.get("id") == "deploy"]
-                image = deploy["with"]["image"]
-                assert "digest" in image or "promotion" in image, (job_id, image)
+                # A static site's build once is checked in site_pipeline_rules_test.py.
+                if "images" in deploy["with"]:  # services: each one's image@digest from build
+                    images = deploy["with"]["images"]
+                    assert images in SERVICES_IMAGES, (job_id, images)
+                elif deploy["with"].get("target", "kubernetes") == "kubernetes":
+                    image = deploy["with"]["image"]
+                    assert "digest" in image or "promotion" in image, (job_id, image)
                 assert job["concurrency"]["cancel-in-progress"] is False
 
 

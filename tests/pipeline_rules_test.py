@@ -25,6 +25,14 @@ def _golden(name: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return YAML_SAFE.load(golden["descriptor"]), files
 
 
+# Scenarios of an image; a static site's (site:) own rules are in site_pipeline_rules_test.py.
+IMAGE_SCENARIOS = [name for name in SCENARIOS if "site" not in _golden(name)[0]]
+# One Deployment (or one site); a monorepo's (services:) rules of the same kind are in
+# services_pipeline_rules_test.py.
+SINGLE_SCENARIOS = [name for name in SCENARIOS if "services" not in _golden(name)[0]]
+SINGLE_IMAGE_SCENARIOS = [name for name in SINGLE_SCENARIOS if name in IMAGE_SCENARIOS]
+
+
 def _scenarios() -> Iterator[tuple[str, dict[str, Any], dict[str, dict[str, Any]]]]:
     for name in SCENARIOS:
         descriptor, files = _golden(name)
@@ -53,7 +61,7 @@ def critical_path(workflow: dict[str, Any], last: str) -> list[str]:
     return chain(last)
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_SCENARIOS)
 def test_one_job_per_environment_holds_deploy_e2e_and_rollback(name: str) -> None:
     """Rule (item 7): approval is asked once per environment, before anything changes: one
     job deploys, runs the e2e tests and rolls back after them, so no second job (which would
@@ -102,7 +110,7 @@ def test_a_timed_out_e2e_fails_its_step_and_rolls_back(name: str) -> None:
             assert rollback["with"]["only-if-live"] == "${{ steps.deploy.outputs.deployed-image }}"
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_IMAGE_SCENARIOS)
 def test_e2e_runs_only_against_this_runs_image(name: str) -> None:
     """Rule (item 8): before the tests, a step checks that the image this job deployed is the
     live one (and shows the commit when expect-version is set); deploy and tests share a job,
@@ -122,7 +130,7 @@ def test_e2e_runs_only_against_this_runs_image(name: str) -> None:
             assert verify["with"]["expect-version"] == deploy["with"]["commit"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_SCENARIOS)
 def test_a_waiting_rollback_is_never_displaced_by_a_deploy(name: str) -> None:
     """Rule (item 10): a concurrency group keeps one waiting run and cancels it when a newer
     one queues; so rollback.yml queues in groups no deploy job uses, and no deploy or rollback
@@ -143,7 +151,7 @@ def test_a_waiting_rollback_is_never_displaced_by_a_deploy(name: str) -> None:
         )
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_SCENARIOS)
 def test_deployment_records_are_written_by_the_action_with_the_image_commit(name: str) -> None:
     """Rule (item 14): GitHub makes no record of its own (it would name the triggering commit,
     and a rejected approval would look like a failed deploy): every environment job says
@@ -170,7 +178,7 @@ def test_deployment_records_are_written_by_the_action_with_the_image_commit(name
             )
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_IMAGE_SCENARIOS)
 def test_only_the_deploy_branch_builds_a_promotable_image(name: str) -> None:
     """Rule (item 4): build, push and attest run only on the deploy branch, and promotions
     and rollbacks accept only images whose certificate names cd.yml on that branch."""
@@ -200,7 +208,7 @@ def test_only_the_deploy_branch_builds_a_promotable_image(name: str) -> None:
             assert "compare/$BRANCH...$WANTED" in step["run"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_attestation_follows_image_attest(name: str) -> None:
     """Rules (items 3, 5): with attestations, the attest step creates no storage record
     (that needs artifact-metadata: write); without them, nothing asks for an OIDC token but
@@ -220,7 +228,7 @@ def test_attestation_follows_image_attest(name: str) -> None:
         assert "attestations" not in build["permissions"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SINGLE_IMAGE_SCENARIOS)
 def test_the_push_build_writes_the_layer_cache_of_every_platform(name: str) -> None:
     """Rule (item 9): the multi-platform push build writes the cache (mode=max); the native
     test build and pull requests only read it."""

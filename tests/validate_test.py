@@ -219,7 +219,7 @@ CASES = [
         "version: 1\nowner: me\n",
         [
             "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, metrics, name, "
-            "services, unmanaged, version)"
+            "services, site, unmanaged, version)"
         ],
         id="unknown-key-allowed",
     ),

@@ -110,8 +110,8 @@ def render_target(
     DescriptorError (every violation) before anything is rendered.
     """
     from cdgen.descriptor import parse_descriptor
-    from cdgen.limits import check_file_sizes, find_job_time_violations
-    from cdgen.model import build_pipeline
+    from cdgen.limits import check_file_sizes, find_job_time_violations, find_services_violations
+    from cdgen.model import Pipeline, build_model
     from cdgen.render import render_pipeline
     from cdgen.validate import validate_document
 
@@ -120,13 +120,15 @@ def render_target(
     doc = parse_descriptor(descriptor, display_path(target.config))
     validate_document(doc)
     stamp = build_stamp()
-    pipeline = build_pipeline(doc.data, stamp)
-    too_long = list(find_job_time_violations(doc, pipeline))
-    if too_long:
-        raise DescriptorError(too_long)
+    pipeline = build_model(doc.data, stamp)
+    over = list(find_job_time_violations(doc, pipeline))
+    if isinstance(pipeline, Pipeline):
+        over += find_services_violations(doc, pipeline)
+    if over:
+        raise DescriptorError(over)
     source = target.source
     bodies = render_pipeline(pipeline, source)
-    check_file_sizes(bodies)
+    check_file_sizes(doc, bodies)
     files: dict[str, str] = {}
     for rel, fresh in bodies.items():
         body = keep_bot_pins(rel, fresh, (existing or {}).get(rel))

@@ -182,6 +182,12 @@ def fleet_job_minutes(env: Environment, count: int) -> int:
     return minutes
 
 
+def stage_minutes(env: Environment, count: int) -> int:
+    """An environment's job in cd.yml: a promotion deploys one service; a push every one
+    that changed, all `count` at worst."""
+    return fleet_job_minutes(env, 1 if env.approval == "manual" else count)
+
+
 def verify_minutes(env: Environment) -> int:
     """The check that an image is live: a read, then every smoke attempt."""
     smoke = 0

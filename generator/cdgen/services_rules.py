@@ -24,6 +24,12 @@ def find_service_violations(doc: Document, at: At) -> Iterator[Violation]:
     services = data.get("services")
     if not isinstance(services, list):
         return
+    if "site" in data:
+        yield at(
+            ["services"],
+            "services deploy images to Kubernetes: a descriptor with a "
+            "static `site` has none; remove one",
+        )
     yield from _shared_image(data, at)
     environments = data.get("environments")
     names = _environment_names(environments)

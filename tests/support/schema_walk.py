@@ -34,6 +34,19 @@ BASE: dict[str, Any] = {
     "environments": [ENVIRONMENT],
     "action": {},
 }
+# The services form: a probe under `services` lands here, its other keys at their defaults.
+SERVICES_BASE: dict[str, Any] = {
+    **{key: value for key, value in BASE.items() if key != "image"},
+    "services": [
+        {
+            "name": "api",
+            "image": {"context": "api", "test": "npm test"},
+            "kubernetes": {"deployment": "api"},
+            "smoke": {"path": "/health"},
+            "environments": [{"name": "staging", "url": "https://api.example.com"}],
+        }
+    ],
+}
 SEARCH = 100_000  # numbers tried per duration unit, port and octet
 UNITS = "smh"
 
@@ -48,9 +61,16 @@ class Probe:
     past: bool  # just past the schema's bound (the schema must refuse it)
     tight: bool = False  # past an upper bound the engine shares: the engine refuses too
 
+    @property
+    def in_services(self) -> bool:
+        return self.where[:1] == ("services",)
+
     def descriptor(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(json.dumps(BASE))
+        data: dict[str, Any] = json.loads(json.dumps(SERVICES_BASE if self.in_services else BASE))
         place(data, self.where, self.value)
+        if self.where == ("services", 0, "environments", 0, "name"):
+            # A service's override names an environment: probe the one it names.
+            place(data, ("environments", 0, "name"), self.value)
         return data
 
 

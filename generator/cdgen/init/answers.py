@@ -124,6 +124,7 @@ class Question:
     default: str
     rule: str  # a name in rules.RULE_NAMES
     optional: bool = False  # an empty answer leaves the setting out
+    when: tuple[str, str] | None = None  # (key, answer): asked only after that answer
 
     def check(self, answer: str) -> str | None:
         """Why `answer` cannot be used, or None when it can."""

@@ -20,6 +20,7 @@ from cdgen.init.manifests import (
     find_deployments,
 )
 from cdgen.init.reading import load_json, load_toml, read_text
+from cdgen.init.site import SiteHint, detect_site
 
 __all__ = [
     "Container",
@@ -58,6 +59,7 @@ class NodeProject:
     test: str | None  # e.g. "npm test"
     e2e: str | None  # e.g. "npm run test:e2e"
     node_version: str | None  # e.g. "22", "22.11.0" or "lts/*"
+    builds: bool = False  # it has a `build` script
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Detection:
     remote: GitRemote | None
     branch: str | None  # the remote's default branch, else the current one
     notes: tuple[str, ...]
+    site: SiteHint | None = None  # a static site for Vercel or Cloudflare Pages, no Dockerfile
 
     @property
     def test_command(self) -> str | None:
@@ -132,6 +135,11 @@ def detect_repository(root: Path) -> Detection:
             "No package.json or Python project found: no test command was detected; "
             "set image.test to a command that tests the built image."
         )
+    site = None
+    if dockerfile is None and node is not None and node.directory == ".":
+        site = detect_site(root, choose_node_runner(root), node.builds, notes)
+    if site is not None:  # a site is not built from a Dockerfile
+        notes = [note for note in notes if not note.startswith("No Dockerfile found")]
     return Detection(
         root=root,
         dockerfile=dockerfile,
@@ -141,6 +149,7 @@ def detect_repository(root: Path) -> Detection:
         remote=detect_remote(root, notes),
         branch=detect_branch(root),
         notes=tuple(notes),
+        site=site,
     )
 
 
@@ -208,6 +217,7 @@ def read_node_project(root: Path, directory: str, notes: list[str]) -> NodeProje
         test=f"{runner} test" if has_test else None,
         e2e=f"{runner} run {e2e}" if e2e else None,
         node_version=read_node_version(folder, data, notes),
+        builds=isinstance(scripts.get("build"), str),
     )
 
 

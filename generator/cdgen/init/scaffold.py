@@ -25,7 +25,7 @@ SCHEMA_URL = (
     "https://raw.githubusercontent.com/cdgen-dev/cdgen/"
     f"v{__version__.split('.')[0]}/schemas/cdgen.schema.json"
 )
-_HEADER = (
+HEADER = (
     f"yaml-language-server: $schema={SCHEMA_URL}\n"
     "The continuous-deployment pipeline of this repository, read by cdgen.\n"
     "After editing, run `cdgen generate` and commit the result; `cdgen check` fails while\n"
@@ -51,7 +51,7 @@ def render_descriptor(answers: InitAnswers) -> str:
     root["branch"] = answers.branch
     root["image"] = build_image(answers.image)
     root["environments"] = CommentedSeq(build_environment(e) for e in answers.environments)
-    root.yaml_set_start_comment(_HEADER)
+    root.yaml_set_start_comment(HEADER)
     add_comment(root, "version", "descriptor format", 0)
     add_comment(root, "name", "service name; the default Deployment and container", 0)
     add_comment(root, "branch", "pushes to this branch build and deploy", 0)
