@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 REPO = "acme/shop"
 TOKEN = "ghs_services_act_8b1e"
-NAMESPACE = "services-staging"
+ENVIRONMENTS = ("staging", "production")  # namespaces services-staging, services-production
 SERVICES = ("cart", "catalog", "web")
 CHANGED, UNCHANGED = "cart", ("catalog", "web")
 HEALTHY = "sha256:" + "5" * 64
@@ -50,8 +50,12 @@ services:
   - {{ name: web, image: {{ context: src/web }}, smoke: {{ path: /web }} }}
 environments:
   - name: staging
-    url: {url}
-    kubernetes: {{ kubeconfig-secret: KUBE_CONFIG, namespace: {namespace} }}
+    url: {url}/services-staging
+    kubernetes: {{ kubeconfig-secret: KUBE_CONFIG, namespace: services-staging }}
+    smoke: {{ path: /health, retries: 1, interval: 1s, expect-version: true }}
+  - name: production
+    url: {url}/services-production
+    kubernetes: {{ kubeconfig-secret: KUBE_CONFIG, namespace: services-production }}
     smoke: {{ path: /health, retries: 1, interval: 1s, expect-version: true }}
 action: {{ ref: {ref}, version: v1.0.0 }}
 """
@@ -77,8 +81,7 @@ def new_image(service: str, digest: str) -> str:
 def generated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp("render-services")
     config = directory / "cdgen.yml"
-    url = f"{lab.server.url}/{NAMESPACE}"
-    config.write_text(DESCRIPTOR.format(url=url, namespace=NAMESPACE, ref=ACTION_REF), "utf-8")
+    config.write_text(DESCRIPTOR.format(url=lab.server.url, ref=ACTION_REF), "utf-8")
     files = render_target(Target(config, directory)).files
     workflow: dict[str, Any] = YAML(typ="safe").load(files[".github/workflows/cd.yml"])
     return workflow
@@ -91,11 +94,8 @@ def workflow(generated: dict[str, Any]) -> dict[str, Any]:
     build = jobs["build"]
     steps = {step.get("id"): step for step in build["steps"]}
     stub_build = {**build, "steps": [steps["name"], STUB_PUSH, steps["publish"]]}
-    kept = {
-        "changes": jobs["changes"],
-        "build": stub_build,
-        "deploy-staging": jobs["deploy-staging"],
-    }
+    deploys = {f"deploy-{env}": jobs[f"deploy-{env}"] for env in ENVIRONMENTS}
+    kept = {"changes": jobs["changes"], "build": stub_build, **deploys}
     return for_act({**generated, "jobs": kept})
 
 
@@ -122,8 +122,9 @@ def github() -> Iterator[GitHubApi]:
 
 @pytest.fixture
 def history(tmp_path: Path, github: GitHubApi, workflow: dict[str, Any], lab: Lab) -> GitHistory:
-    """Every service deployed from the first commit (records and cluster agree), then a
-    commit that changes only cart's files."""
+    """Every service deployed to production from the first commit (records and cluster
+    agree), then a commit that changes only cart's files. Only the last environment's records
+    count: staging's are left out, and were they read, every service would count as changed."""
     repo = GitHistory(tmp_path / "shop", github.state, REPO)
     files = {**SOURCES, "README.md": "shop\n"}
     files[".github/workflows/cd.yml"] = json.dumps(workflow, indent=1)
@@ -132,7 +133,7 @@ def history(tmp_path: Path, github: GitHubApi, workflow: dict[str, Any], lab: La
         github.state.add_deployment(
             REPO,
             first,
-            "staging",
+            "production",
             [
                 ("in_progress", f"2026-01-02T00:0{number}:00Z"),
                 ("success", f"2026-01-02T00:0{number}:30Z"),
@@ -145,9 +146,10 @@ def history(tmp_path: Path, github: GitHubApi, workflow: dict[str, Any], lab: La
 
     def prepare(state: dict[str, Any]) -> None:
         for service in SERVICES:
-            state["deployments"][f"{NAMESPACE}/{service}"] = deployment(
-                live_image(service), container=service
-            )
+            for env in ENVIRONMENTS:
+                state["deployments"][f"services-{env}/{service}"] = deployment(
+                    live_image(service), container=service
+                )
             state["http"][live_image(service)] = {}
         state["http"][new_image(CHANGED, HEALTHY)] = {"version": repo.shas[-1]}
         state["http"][new_image(CHANGED, BROKEN)] = {"status": 500}
@@ -181,9 +183,12 @@ def run_pipeline(
     )
 
 
-def live(lab: Lab) -> dict[str, str]:
+def live(lab: Lab, env: str) -> dict[str, str]:
     deployments = lab.state()["deployments"]
-    return {s: deployments[f"{NAMESPACE}/{s}"]["containers"][s] for s in SERVICES}
+    return {s: deployments[f"services-{env}/{s}"]["containers"][s] for s in SERVICES}
+
+
+UNTOUCHED = {service: live_image(service) for service in SERVICES}
 
 
 def calls(lab: Lab) -> list[list[str]]:
@@ -191,22 +196,25 @@ def calls(lab: Lab) -> list[list[str]]:
 
 
 def kubectl_targets(lab: Lab) -> set[str]:
-    """Every Deployment a kubectl call named, read or write, in the namespace."""
+    """Every Deployment a kubectl call named, read or write, as NAMESPACE/NAME."""
     named: set[str] = set()
     for call in lab.state()["calls"]:
+        flags = [w for w in call["argv"] if w.startswith("--namespace=")]
+        namespace = flags[0].split("=", 1)[1] if flags else "(none)"
         for word in call["argv"]:
             for service in SERVICES:
                 if word in (service, f"deployment/{service}", f"deployments/{service}"):
-                    named.add(service)
+                    named.add(f"{namespace}/{service}")
     return named
 
 
 def new_records(api: GitHubApi, sha: str) -> dict[str, list[str]]:
-    """The records this run made (of the pushed commit): service → its states, in order."""
+    """The records this run made (of the pushed commit): ENVIRONMENT/SERVICE → its states."""
     found = {}
     for record in api.state.repos[REPO].deployments.values():
         if record.sha == sha:
-            found[record.payload["service"]] = [status.state for status in record.statuses]
+            where = f"{record.environment}/{record.payload['service']}"
+            found[where] = [status.state for status in record.statuses]
     return found
 
 
@@ -223,18 +231,19 @@ def test_only_the_changed_service_is_built_and_deployed(
 ) -> None:
     run = run_pipeline(lab, action_checkout, history, github, HEALTHY)
     assert run.code == 0, run.log
-    assert run.job_succeeded("changes") and run.job_succeeded("deploy-staging"), run.log
+    for job in ("changes", "build", "deploy-staging", "deploy-production"):
+        assert run.job_succeeded(job), run.log
     first = history.shas[0][:12]
     assert f"{CHANGED}: changed: src/{CHANGED}/main.go changed since {first}" in run.log
     for service in UNCHANGED:
         assert f"{service}: unchanged: unchanged since {first}" in run.log
     assert builds(run) == [CHANGED]
-    assert live(lab) == {
-        CHANGED: new_image(CHANGED, HEALTHY),
-        **{service: live_image(service) for service in UNCHANGED},
+    for env in ENVIRONMENTS:
+        assert live(lab, env) == {**UNTOUCHED, CHANGED: new_image(CHANGED, HEALTHY)}
+    assert kubectl_targets(lab) == {f"services-{env}/{CHANGED}" for env in ENVIRONMENTS}
+    assert new_records(github, history.shas[-1]) == {
+        f"{env}/{CHANGED}": ["in_progress", "success"] for env in ENVIRONMENTS
     }
-    assert kubectl_targets(lab) == {CHANGED}
-    assert new_records(github, history.shas[-1]) == {CHANGED: ["in_progress", "success"]}
     assert TOKEN not in run.log and "svc-t0ken" not in run.log
 
 
@@ -244,12 +253,15 @@ def test_a_failed_smoke_test_rolls_back_only_what_changed(
     run = run_pipeline(lab, action_checkout, history, github, BROKEN)
     assert run.code != 0
     assert run.job_failed("deploy-staging"), run.log
+    assert not run.job_succeeded("deploy-production") and not run.job_failed("deploy-production")
     assert builds(run) == [CHANGED]
-    assert live(lab) == {service: live_image(service) for service in SERVICES}
-    assert kubectl_targets(lab) == {CHANGED}
+    assert live(lab, "staging") == live(lab, "production") == UNTOUCHED
+    assert kubectl_targets(lab) == {f"services-staging/{CHANGED}"}
     sets = [argv for argv in calls(lab) if argv[:2] == SET_IMAGE]
     assert sets and all(f"deployment/{CHANGED}" in argv for argv in sets), sets
-    assert new_records(github, history.shas[-1]) == {CHANGED: ["in_progress", "failure"]}
+    assert new_records(github, history.shas[-1]) == {
+        f"staging/{CHANGED}": ["in_progress", "failure"]
+    }
 
 
 def test_one_failure_rolls_back_every_service_this_run_changed(
@@ -260,7 +272,7 @@ def test_one_failure_rolls_back_every_service_this_run_changed(
     workflow: dict[str, Any],
 ) -> None:
     """cart and catalog changed: catalog's deploy passes, cart's smoke test fails, so the
-    rollback step takes catalog back too; web is never touched."""
+    rollback step takes catalog back too; web is never touched, nor is production."""
     files = {".github/workflows/cd.yml": json.dumps(merged_outputs(workflow), indent=1)}
     history.commit(files, "act: the build's outputs computed in every leg")
     head = history.commit({"src/catalog/main.go": "package main // catalog v2\n"}, "catalog v2")
@@ -270,8 +282,8 @@ def test_one_failure_rolls_back_every_service_this_run_changed(
     run = run_pipeline(lab, action_checkout, history, github, BROKEN)
     assert run.job_failed("deploy-staging"), run.log
     assert builds(run) == ["cart", "catalog"]
-    assert live(lab) == {service: live_image(service) for service in SERVICES}
-    assert kubectl_targets(lab) == {"cart", "catalog"}
+    assert live(lab, "staging") == live(lab, "production") == UNTOUCHED
+    assert kubectl_targets(lab) == {"services-staging/cart", "services-staging/catalog"}
     # cart's engine undid its own deploy; the rollback step then set catalog's image back.
     assert "rollback: 1 service(s): catalog" in run.log
     mutations = [argv[:4] for argv in calls(lab) if argv[:2] in (SET_IMAGE, UNDO)]
@@ -283,6 +295,7 @@ def test_one_failure_rolls_back_every_service_this_run_changed(
     ]
     assert mutations[-1][3] == f"catalog={live_image('catalog')}"  # after both deploys
     records = new_records(github, head)
-    assert records["cart"] == ["in_progress", "failure"]
-    assert records["catalog"][0] == "in_progress" and records["catalog"][-1] == "failure"
-    assert set(records) == {"cart", "catalog"}
+    assert set(records) == {"staging/cart", "staging/catalog"}
+    assert records["staging/cart"] == ["in_progress", "failure"]
+    assert records["staging/catalog"][0] == "in_progress"
+    assert records["staging/catalog"][-1] == "failure"
