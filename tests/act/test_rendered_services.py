@@ -1,8 +1,9 @@
 """A monorepo's generated cd.yml under act: of three services, only the one whose files
-changed since the last successful deploy is built and deployed, and a failed smoke test
-rolls back only that one; with two changed, one failure rolls back both (issue 12).
+changed since its last successful deploy to the last environment is built and deployed to
+staging, then production, and a failed smoke test rolls back only that one; with two
+changed, one failure rolls back both (issue 12).
 
-The `changes` and `deploy-staging` jobs run as cdgen renders them; the build job keeps its
+The `changes`, `deploy-staging` and `deploy-production` jobs run as cdgen renders them; the build job keeps its
 matrix, condition, outputs and its shell steps, with the docker build and push replaced by a
 step that names an already pushed digest (no registry here); with two legs, its outputs are
 computed in every leg, as act does not merge them (see ``merged_outputs``). The history is
