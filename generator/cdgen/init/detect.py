@@ -75,6 +75,7 @@ class Detection:
     notes: tuple[str, ...]
     test: TestGuess | None = None  # the single service's image test
     services: tuple[DetectedService, ...] = ()  # two or more: cdgen.yml's `services:` form
+    pairing: Pairing | None = None  # the Deployment container running the single image
 
     @property
     def test_command(self) -> str | None:
@@ -93,14 +94,18 @@ class Detection:
         return self.remote.slug if self.remote else None
 
     def pick_deployment(self, service: str) -> Deployment | None:
-        """The usable Deployment running this repository's image, else the one named like
-        the service, else the first found."""
+        """The Deployment paired with the Dockerfile, else the usable one running this
+        repository's image, else the one named like the service, else the first found."""
+        if self.pairing is not None:
+            return self.pairing.deployment
         usable = [x for x in self.deployments if rules.is_valid("name", x.name)]
         return choose_deployment(usable, self.slug, service)
 
     def pick_container(self, deployment: str) -> Container | None:
-        """The named Deployment's usable container running this repository's image, else
-        the one named like the Deployment, else its first."""
+        """The named Deployment's container paired with the Dockerfile, else its usable one
+        running this repository's image, else the one named like it, else its first."""
+        if self.pairing is not None and self.pairing.deployment.name == deployment:
+            return self.pairing.container
         named = [x for x in self.deployments if x.name == deployment]
         found = choose_deployment(named, self.slug, deployment)
         usable = [c for c in (found.containers if found else ()) if rules.is_valid("name", c.name)]
@@ -130,6 +135,7 @@ def detect_repository(root: Path) -> Detection:
     else:
         services, dockerfile = (), single_dockerfile(groups, chosen, notes)
         project_dirs = unique([".", dockerfile.context] if dockerfile else ["."])
+    paired = chosen[0] if len(chosen) == 1 and dockerfile in chosen[0].dockerfiles else None
     node = next((n for d in project_dirs if (n := read_node_project(root, d, notes))), None)
     python = next((p for d in project_dirs if (p := read_python_project(root, d, notes))), None)
     build = next((b for d in project_dirs if (b := read_build_project(root, d))), None)
@@ -150,6 +156,7 @@ def detect_repository(root: Path) -> Detection:
         notes=(*notes, *cluster_notes),
         test=test,
         services=services,
+        pairing=pairings.get(paired.name) if paired else None,
     )
 
 

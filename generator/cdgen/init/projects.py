@@ -29,6 +29,7 @@ class NodeProject:
     test: str | None  # e.g. "npm test"
     e2e: str | None  # e.g. "npm run test:e2e"
     node_version: str | None  # e.g. "22", "22.11.0" or "lts/*"
+    version_source: str | None = None  # where node_version comes from, e.g. ".nvmrc"
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,14 @@ def read_node_project(root: Path, directory: str, notes: list[str]) -> NodeProje
     has_test = isinstance(test, str) and _NPM_NO_TEST not in test
     e2e = next((s for s in ("test:e2e", "e2e") if isinstance(scripts.get(s), str)), None)
     name = data.get("name")
+    version, source = read_node_version(folder, data, notes)
     return NodeProject(
         directory=directory,
         name=name if isinstance(name, str) else None,
         test=f"{runner} test" if has_test else None,
         e2e=f"{runner} run {e2e}" if e2e else None,
-        node_version=read_node_version(folder, data, notes),
+        node_version=version,
+        version_source=source,
     )
 
 
@@ -110,8 +113,11 @@ def choose_node_runner(folder: Path) -> str:
     return "npm"
 
 
-def read_node_version(folder: Path, package: dict[str, object], notes: list[str]) -> str | None:
-    """The Node version from .nvmrc, .node-version or engines.node (its first number)."""
+def read_node_version(
+    folder: Path, package: dict[str, object], notes: list[str]
+) -> tuple[str | None, str | None]:
+    """The Node version from .nvmrc, .node-version or engines.node (its first number), and
+    which of them it came from."""
     for name in (".nvmrc", ".node-version"):
         path = folder / name
         if path.is_file():
@@ -119,17 +125,17 @@ def read_node_version(folder: Path, package: dict[str, object], notes: list[str]
             value = (text or "").strip()
             match = _NODE_VERSION.match(value)
             if match:
-                return match.group(1)
+                return match.group(1), name
             if value in _NODE_ALIASES:
-                return value
+                return value, name
             notes.append(f"{name}: version {value[:40]!r} not understood; using engines.node.")
     engines = package.get("engines")
     wanted = engines.get("node") if isinstance(engines, dict) else None
     if isinstance(wanted, str):
         first = re.search(r"[0-9]{1,3}", wanted)
         if first:
-            return first.group(0)
-    return None
+            return first.group(0), "package.json engines.node"
+    return None, None
 
 
 def read_python_project(root: Path, directory: str, notes: list[str]) -> PythonProject | None:
@@ -143,7 +149,7 @@ def read_python_project(root: Path, directory: str, notes: list[str]) -> PythonP
         where = "the repository root" if directory == "." else directory
         notes.append(
             f"A Python project in {where} without tests or pytest configuration: "
-            "set image.test to the command that tests the image."
+            "set the test command of its image (image.test) by hand."
         )
     source = signal if directory == "." or not signal else f"{directory}/{signal}"
     return PythonProject(directory, read_python_name(pyproject), test, test_source=source)

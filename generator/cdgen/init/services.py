@@ -9,7 +9,7 @@ image, by the surest sign first:
 2. the Deployment is named like the service;
 3. a container is named like the service.
 
-A container is paired with one Dockerfile at most. Deployments come by name: the same one
+A Deployment is paired with one Dockerfile at most. Deployments come by name: the same one
 written in several folders (`kubernetes-manifests/`, `release/`) is one Deployment.
 """
 
@@ -73,7 +73,8 @@ def _key(text: str) -> str:
 def pair_services(
     groups: list[DockerfileGroup], deployments: tuple[Deployment, ...], slug: str | None
 ) -> dict[str, Pairing]:
-    """Each group's Deployment container, surest pairs first, one group per container."""
+    """Each group's Deployment container, surest pairs first, one group per Deployment (two
+    services setting images in one Deployment would roll each other back)."""
     usable = [x for x in deployments if rules.is_valid("name", x.name)]
     candidates: list[tuple[int, int, str, Pairing]] = []
     for order, group in enumerate(groups):
@@ -82,12 +83,11 @@ def pair_services(
             if found is not None:
                 candidates.append((-found[0], order, group.name, found[1]))
     paired: dict[str, Pairing] = {}
-    taken: set[tuple[str, str]] = set()
+    taken: set[str] = set()
     for _, _, name, pairing in sorted(candidates, key=lambda c: (c[0], c[1])):
-        target = (pairing.deployment.name, pairing.container.name)
-        if name not in paired and target not in taken:
+        if name not in paired and pairing.deployment.name not in taken:
             paired[name] = pairing
-            taken.add(target)
+            taken.add(pairing.deployment.name)
     return paired
 
 
