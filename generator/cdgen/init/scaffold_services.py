@@ -22,7 +22,6 @@ SERVICES = (
     "with the Deployment whose container runs its image."
 )
 _WHOLE_REPOSITORY = "its context is the repository root: every change rebuilds it"
-_OUTSIDE_CONTEXT = "its context, and its Dockerfile kept outside it"
 
 
 def build_services(services: tuple[ServiceAnswers, ...]) -> CommentedSeq:
@@ -39,8 +38,7 @@ def build_service(service: ServiceAnswers) -> CommentedMap:
         paths = CommentedSeq(service.paths)
         paths.fa.set_flow_style()
         node["paths"] = paths
-        why = _WHOLE_REPOSITORY if service.paths == (".",) else _OUTSIDE_CONTEXT
-        add_comment(node, "paths", why, 4)
+        add_comment(node, "paths", _WHOLE_REPOSITORY, 4)
     node["image"] = build_service_image(service)
     if service.deployment is not None:
         node["kubernetes"] = build_service_kubernetes(service)

@@ -42,8 +42,8 @@ class ServiceAnswers:
 
 def service_label(name: str) -> str:
     """A detected name as a service name: a DNS label that starts with a letter."""
-    label = rules.to_dns_label(_LEADING_NON_LETTERS.sub("", name)) or SERVICE_FALLBACK
-    return label
+    label = _LEADING_NON_LETTERS.sub("", rules.to_dns_label(name) or "")
+    return label or SERVICE_FALLBACK
 
 
 def build_services(d: Detection, notes: list[str]) -> tuple[ServiceAnswers, ...]:
@@ -74,7 +74,7 @@ def build_service(service: DetectedService) -> ServiceAnswers:
         context=context,
         dockerfile=None if dockerfile.path == default_dockerfile else dockerfile.path,
         test=test,
-        paths=trigger_paths(context, dockerfile.path),
+        paths=trigger_paths(context),
         sources=sources,
         remarks=remarks,
     )
@@ -88,14 +88,10 @@ def probe_words(kind: str | None, path: str | None) -> str:
     return f"its readiness probe is {kind}, not HTTP" if kind else "no readiness probe"
 
 
-def trigger_paths(context: str, dockerfile: str) -> tuple[str, ...]:
-    """Written only when the default (its context) would miss its Dockerfile, or when the
-    context is the whole repository, to say so."""
-    if context == ".":
-        return (".",)
-    if not dockerfile.startswith(context + "/"):
-        return (context, dockerfile)
-    return ()
+def trigger_paths(context: str) -> tuple[str, ...]:
+    """Written only for a context that is the whole repository, to say what that means (a
+    Dockerfile is always inside its context, so the default covers it)."""
+    return (".",) if context == "." else ()
 
 
 def with_kubernetes(entry: ServiceAnswers, service: DetectedService) -> ServiceAnswers:
