@@ -58,7 +58,8 @@ def _raw_golden(name: str) -> dict[str, str]:
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_id_token_only_where_a_login_or_an_attestation_needs_it(name: str) -> None:
     descriptor, files = _golden(name)
-    attest = descriptor.get("image", {}).get("attest", True)
+    # A static site (site:) has no image to attest.
+    attest = "site" not in descriptor and descriptor.get("image", {}).get("attest", True)
     for rel, job_id, job in _jobs(files):
         logs_in = any(_uses(step, OIDC_LOGINS) for step in job.get("steps", []))
         signs = any("attest-build-provenance@" in step.get("uses", "") for step in job["steps"])
@@ -109,15 +110,20 @@ def test_a_cloud_cluster_is_logged_in_to_before_the_action_which_takes_no_kubeco
     name: str,
 ) -> None:
     descriptor, files = _golden(name)
+    site = "site" in descriptor  # a static site: no cluster, no kubeconfig
     for env in descriptor["environments"]:
-        cloud = {"eks", "gke", "aks"} & set(env["kubernetes"])
+        cloud = {"eks", "gke", "aks"} & set(env.get("kubernetes", {}))
         deploy = files[".github/workflows/cd.yml"]["jobs"][f"deploy-{env['name']}"]
-        _check_cluster_job(deploy, bool(cloud), ("cd.yml", env["name"]))
-        rollback = files[".github/workflows/rollback.yml"]["jobs"][f"rollback-{env['name']}"]
-        _check_cluster_job(rollback, bool(cloud), ("rollback.yml", env["name"]))
+        _check_cluster_job(deploy, bool(cloud), ("cd.yml", env["name"]), site)
+        rollback = files[".github/workflows/rollback.yml"]["jobs"].get(f"rollback-{env['name']}")
+        assert rollback is not None or site  # a site rolls back its production only
+        if rollback is not None:
+            _check_cluster_job(rollback, bool(cloud), ("rollback.yml", env["name"]), site)
 
 
-def _check_cluster_job(job: dict[str, Any], cloud: bool, where: tuple[str, str]) -> None:
+def _check_cluster_job(
+    job: dict[str, Any], cloud: bool, where: tuple[str, str], site: bool = False
+) -> None:
     steps = job["steps"]
     logins = [i for i, step in enumerate(steps) if _uses(step, CLUSTER_LOGINS)]
     actions = [i for i, step in enumerate(steps) if _own_action(step)]
@@ -127,7 +133,7 @@ def _check_cluster_job(job: dict[str, Any], cloud: bool, where: tuple[str, str])
     for index in actions:
         with_kubeconfig = "kubeconfig" in steps[index]["with"]
         mode = steps[index]["with"]["mode"]
-        assert with_kubeconfig == (not cloud and mode != "record"), (where, index)
+        assert with_kubeconfig == (not cloud and not site and mode != "record"), (where, index)
     if cloud:
         assert _secrets(job) <= {"GITHUB_TOKEN"}, where  # no kubeconfig secret, no key
 
@@ -153,7 +159,9 @@ def test_only_an_environments_own_jobs_run_on_its_runner(name: str) -> None:
 def test_packages_permissions_only_for_ghcr(name: str) -> None:
     """GitHub's package permissions reach GHCR only: no job of another registry asks for them."""
     descriptor, files = _golden(name)
-    on_github = descriptor.get("image", {}).get("registry", "ghcr.io") == "ghcr.io"
+    # A static site (site:) pushes no image.
+    registry = descriptor.get("image", {}).get("registry", "ghcr.io")
+    on_github = "site" not in descriptor and registry == "ghcr.io"
     grants = {
         (rel, job_id): job["permissions"].get("packages")
         for rel, job_id, job in _jobs(files)

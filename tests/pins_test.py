@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support.generated import ROOT
 
+from cdgen.deploy.site.clis import CLI_PINS, CliPin
 from cdgen.pins import (
     BOT_MOVABLE,
     PINS,
@@ -126,7 +127,7 @@ def test_the_command_exits_1_with_the_list(
     # The real table against remotes that hold none of its actions: every pin is reported.
     assert check_pins.main(["--base-url", base]) == 1
     out = capsys.readouterr()
-    wrong = len(PINS) + len(TOOL_RELEASES)
+    wrong = len(PINS) + len(TOOL_RELEASES) + len(CLI_PINS)
     assert out.out.count("error: ") == wrong
     assert f"{wrong} pin problem(s) found" in out.err
 
@@ -141,6 +142,28 @@ def test_a_tool_release_must_be_a_tag_of_its_repository(
     assert problem == "acme/light: release tag v1.0.1 does not exist"
     missing = check_pins.check_tool(ToolRelease("acme/missing", "v1"), base)
     assert missing is not None and missing.startswith("acme/missing: cannot list the tags of ")
+
+
+def test_the_site_clis_pins_are_checked_like_the_actions(tmp_path: Path) -> None:
+    """Each CLI version's release tag must be the commit the table records."""
+    made = _remote(tmp_path, "vercel/vercel", {"vercel@58.4.4": ("release", True)})
+    good = CliPin("vercel", "58.4.4", "vercel/vercel", "vercel@58.4.4", made["release"], 18)
+    moved = CliPin("vercel", "58.4.4", "vercel/vercel", "vercel@58.4.4", "0" * 40, 18)
+    gone = CliPin("vercel", "99.0.0", "vercel/vercel", "vercel@99.0.0", made["release"], 18)
+    base = tmp_path.as_uri()
+    assert check_pins.check_cli_pins([good], base) == []
+    assert check_pins.check_cli_pins([moved, gone], base) == [
+        f"vercel/vercel: vercel@58.4.4 is commit {made['release']}, the table pins {'0' * 40}",
+        "vercel/vercel: tag vercel@99.0.0 does not exist",
+    ]
+
+
+@pytest.mark.parametrize("entry", list(CLI_PINS.values()), ids=lambda p: p.package)
+def test_cli_pin_is_well_formed(entry: CliPin) -> None:
+    assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", entry.version)
+    assert entry.tag == f"{entry.package}@{entry.version}"
+    assert re.fullmatch(r"[0-9a-f]{40}", entry.commit)
+    assert entry.spec() == entry.tag
 
 
 def test_the_own_action_record_is_checked_against_action_yml(tmp_path: Path) -> None:

@@ -25,6 +25,10 @@ def _golden(name: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return YAML_SAFE.load(golden["descriptor"]), files
 
 
+# Scenarios of an image; a static site's (site:) own rules are in site_pipeline_rules_test.py.
+IMAGE_SCENARIOS = [name for name in SCENARIOS if "site" not in _golden(name)[0]]
+
+
 def _scenarios() -> Iterator[tuple[str, dict[str, Any], dict[str, dict[str, Any]]]]:
     for name in SCENARIOS:
         descriptor, files = _golden(name)
@@ -102,7 +106,7 @@ def test_a_timed_out_e2e_fails_its_step_and_rolls_back(name: str) -> None:
             assert rollback["with"]["only-if-live"] == "${{ steps.deploy.outputs.deployed-image }}"
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_e2e_runs_only_against_this_runs_image(name: str) -> None:
     """Rule (item 8): before the tests, a step checks that the image this job deployed is the
     live one (and shows the commit when expect-version is set); deploy and tests share a job,
@@ -170,7 +174,7 @@ def test_deployment_records_are_written_by_the_action_with_the_image_commit(name
             )
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_only_the_deploy_branch_builds_a_promotable_image(name: str) -> None:
     """Rule (item 4): build, push and attest run only on the deploy branch, and promotions
     and rollbacks accept only images whose certificate names cd.yml on that branch."""
@@ -200,7 +204,7 @@ def test_only_the_deploy_branch_builds_a_promotable_image(name: str) -> None:
             assert "compare/$BRANCH...$WANTED" in step["run"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_attestation_follows_image_attest(name: str) -> None:
     """Rules (items 3, 5): with attestations, the attest step creates no storage record
     (that needs artifact-metadata: write); without them, nothing asks for an OIDC token but
@@ -220,7 +224,7 @@ def test_attestation_follows_image_attest(name: str) -> None:
         assert "attestations" not in build["permissions"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", IMAGE_SCENARIOS)
 def test_the_push_build_writes_the_layer_cache_of_every_platform(name: str) -> None:
     """Rule (item 9): the multi-platform push build writes the cache (mode=max); the native
     test build and pull requests only read it."""

@@ -218,7 +218,7 @@ CASES = [
         "version: 1\n",
         "version: 1\nowner: me\n",
         [
-            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, metrics, name, unmanaged, "
+            "2:1: owner: unknown key 'owner' (allowed: action, branch, environments, image, metrics, name, site, unmanaged, "
             "version)"
         ],
         id="unknown-key-allowed",

@@ -142,7 +142,9 @@ def test_other_tags_are_refused_where_written(new: str, expected: str) -> None:
     assert problems(replace("retries: 5", new)) == [f"cdgen.yml:{expected}"]
 
 
-ALLOWED_TOP = "allowed: action, branch, environments, image, metrics, name, unmanaged, version"
+ALLOWED_TOP = (
+    "allowed: action, branch, environments, image, metrics, name, site, unmanaged, version"
+)
 
 
 @pytest.mark.parametrize(

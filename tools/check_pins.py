@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Check cdgen's pin tables against the repositories they name (online).
 
-Two tables are checked:
+Three tables are checked:
 
 - ``cdgen.pins``: every third-party action's SHA must be the commit its tag points to
   (``git ls-remote --tags``; an annotated tag is peeled with ``^{}``), and every tool
   release an action is told to download (``TOOL_RELEASES``) must be a tag of its repository.
+- ``cdgen.deploy.site.clis``: every site CLI's version must have its release tag
+  (``vercel@X``, ``wrangler@X``) at the commit the table records, in the CLI's repository.
 - ``tests/data/own-action-inputs.json``: the inputs recorded for each commit of cdgen's own
   action that the example pins must be exactly the ``inputs:`` of ``action.yml`` at that
   commit (``git show``, which needs the full history of this repository).
@@ -29,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "generator"))
 
-from cdgen.pins import PINS, TOOL_RELEASES, Pin, ToolRelease  # noqa: E402 - the package is imported from this checkout
+from cdgen.deploy.site.clis import CLI_PINS, CliPin  # noqa: E402 - from this checkout
+from cdgen.pins import PINS, TOOL_RELEASES, Pin, ToolRelease  # noqa: E402 - from this checkout
 
 OWN_RECORD = ROOT / "tests" / "data" / "own-action-inputs.json"
 LsRemote = Callable[[str], str]
@@ -67,17 +70,35 @@ def tag_commits(listing: str) -> dict[str, str]:
 
 def check_pin(pin: Pin, base_url: str, lister: LsRemote = ls_remote) -> str | None:
     """Why the pin is wrong, or None when its SHA is the commit of its tag."""
-    url = f"{base_url.rstrip('/')}/{pin.repository}.git"
+    return check_tag(pin.repository, pin.tag, pin.sha, base_url, lister)
+
+
+def check_tag(
+    repository: str, tag: str, sha: str, base_url: str, lister: LsRemote = ls_remote
+) -> str | None:
+    """Why ``sha`` is not the commit of ``tag`` in ``repository``; None when it is."""
+    url = f"{base_url.rstrip('/')}/{repository}.git"
     try:
         tags = tag_commits(lister(url))
     except (LookupError, OSError, subprocess.TimeoutExpired) as error:
-        return f"{pin.repository}: cannot list the tags of {url}: {error}"
-    found = tags.get(pin.tag)
+        return f"{repository}: cannot list the tags of {url}: {error}"
+    found = tags.get(tag)
     if found is None:
-        return f"{pin.repository}: tag {pin.tag} does not exist"
-    if found != pin.sha:
-        return f"{pin.repository}: {pin.tag} is commit {found}, the table pins {pin.sha}"
+        return f"{repository}: tag {tag} does not exist"
+    if found != sha:
+        return f"{repository}: {tag} is commit {found}, the table pins {sha}"
     return None
+
+
+def check_cli_pins(
+    pins: Iterable[CliPin], base_url: str, lister: LsRemote = ls_remote
+) -> list[str]:
+    """The site CLIs' pins: each version's release tag, at the commit the table records."""
+    return [
+        problem
+        for pin in pins
+        if (problem := check_tag(pin.repository, pin.tag, pin.commit, base_url, lister))
+    ]
 
 
 def check_tool(release: ToolRelease, base_url: str, lister: LsRemote = ls_remote) -> str | None:
@@ -149,11 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     problems = check_all(PINS.values(), args.base_url)
     problems += [p for tool in TOOL_RELEASES if (p := check_tool(tool, args.base_url))]
+    problems += check_cli_pins(CLI_PINS.values(), args.base_url)
     if args.own_action_record:
         problems += check_own_record(args.own_action_record, ROOT)
     for problem in problems:
         print(f"::error title=pins::{problem}" if _on_github() else f"error: {problem}")
-    checked = len(PINS) + len(TOOL_RELEASES) + (1 if args.own_action_record else 0)
+    checked = len(PINS) + len(TOOL_RELEASES) + len(CLI_PINS) + (1 if args.own_action_record else 0)
     if problems:
         print(f"{len(problems)} pin problem(s) found", file=sys.stderr)
         return 1

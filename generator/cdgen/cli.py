@@ -137,11 +137,10 @@ def init(
     ] = False,
 ) -> int:
     """Detect the repository, write a commented cdgen.yml and generate the workflows."""
-    from cdgen.init import finish, start
-    from cdgen.init.answers import questions
+    from cdgen.init import finish, questions_for, start
 
     detection = start(directory, force=force)
-    outcome = finish(detection, {} if yes else _ask(questions(detection)), force=force)
+    outcome = finish(detection, {} if yes else _ask(questions_for(detection)), force=force)
     for note in outcome.notes:
         _warn(note)
     for rel, what in outcome.report.changes:
@@ -163,6 +162,8 @@ def init(
 def _ask(asked: list[Question]) -> dict[str, str]:
     answers: dict[str, str] = {}
     for question in asked:
+        if question.when and answers.get(question.when[0], question.when[1]) != question.when[1]:
+            continue  # it belongs to another answer (a site provider's own setting)
         while True:
             answer = _prompt(question)
             problem = question.check(answer)

@@ -58,6 +58,11 @@ def doctor(
 
     doc = read_descriptor(config, display)
     validate_document(doc)
+    if "site" in doc.data:
+        raise CdgenError(
+            f"{display} deploys a static site (site:): cdgen doctor checks the Kubernetes "
+            "Deployment of each environment, and a site has none"
+        )
     environments = build_pipeline(doc.data, build_stamp()).environments
     names = [env.name for env in environments]
     if environment is not None and environment not in names:

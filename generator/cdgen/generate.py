@@ -111,7 +111,7 @@ def render_target(
     """
     from cdgen.descriptor import parse_descriptor
     from cdgen.limits import check_file_sizes, find_job_time_violations
-    from cdgen.model import build_pipeline
+    from cdgen.model import build_model
     from cdgen.render import render_pipeline
     from cdgen.validate import validate_document
 
@@ -120,7 +120,7 @@ def render_target(
     doc = parse_descriptor(descriptor, display_path(target.config))
     validate_document(doc)
     stamp = build_stamp()
-    pipeline = build_pipeline(doc.data, stamp)
+    pipeline = build_model(doc.data, stamp)
     too_long = list(find_job_time_violations(doc, pipeline))
     if too_long:
         raise DescriptorError(too_long)

@@ -9,14 +9,15 @@ that GitHub would cancel or never start.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from cdgen.errors import CdgenError, Violation
 
 if TYPE_CHECKING:
     from cdgen.descriptor import Document
-    from cdgen.model import Pipeline
+    from cdgen.model import Environment, Pipeline
+    from cdgen.site_model import SiteEnvironment, SitePipeline
 
 LIMITS_URL = "https://docs.github.com/en/actions/reference/limits"
 WORKFLOW_FILE_BYTES = 500 * 1024
@@ -24,12 +25,16 @@ JOB_MINUTES = 6 * 60
 MATRIX_JOBS = 256
 
 
-def find_job_time_violations(doc: Document, pipeline: Pipeline) -> Iterator[Violation]:
+def find_job_time_violations(
+    doc: Document, pipeline: Pipeline | SitePipeline
+) -> Iterator[Violation]:
     """Each environment whose deploy job could run longer than a hosted runner allows."""
-    for index, env in enumerate(pipeline.environments):
+    environments: Sequence[Environment | SiteEnvironment] = pipeline.environments
+    for index, env in enumerate(environments):
         if env.job_minutes > JOB_MINUTES:
             line, col = doc.position(["environments", index, "name"])
-            canary = "canary steps and pauses, " if env.canary else ""
+            has_canary = getattr(env, "canary", None)  # a site's environment has none
+            canary = "canary steps and pauses, " if has_canary else ""
             yield Violation(
                 doc.path,
                 line,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdgen import __version__
 from cdgen.canary_model import Canary, build_canary
@@ -19,6 +19,9 @@ from cdgen.cloud import (
 )
 from cdgen.resources import schema_defaults
 from cdgen.stamp import Stamp, release_tag
+
+if TYPE_CHECKING:
+    from cdgen.site_model import SitePipeline
 
 # The movable major tag, used only by a cdgen that knows no commit of its own.
 FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
@@ -217,6 +220,17 @@ class Pipeline:
         return sorted({e.runs_on for e in self.environments if e.runs_on})
 
 
+def build_model(data: Any, stamp: Stamp) -> Pipeline | SitePipeline:
+    """The model of validated descriptor data: a pipeline of an image, or of a static site
+    (`site:`, in cdgen.site_model)."""
+    if "site" not in data:
+        return build_pipeline(data, stamp)
+    from cdgen.site_model import build_site_pipeline
+
+    action = _build_action(data.get("action") or {}, stamp)
+    return build_site_pipeline(data, action, Generator(action.repository, stamp))
+
+
 def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     """Turn validated descriptor data into the model, filling in defaults.
 
@@ -256,17 +270,6 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
     k8s = {**schema_defaults("environments", "[]", "kubernetes"), **raw["kubernetes"]}
     deployment = str(k8s["deployment"] or service)
     cluster = build_cluster(raw["kubernetes"])
-    smoke = e2e = None
-    if "smoke" in raw:
-        s = {**schema_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
-        smoke = Smoke(
-            str(s["path"]), int(s["retries"]), str(s["interval"]), bool(s["expect-version"])
-        )
-    if "e2e" in raw:
-        t = {**schema_defaults("environments", "[]", "e2e"), **raw["e2e"]}
-        e2e = E2E(
-            str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]), str(t["timeout"])
-        )
     canary = build_canary(raw["canary"]) if raw.get("canary") else None
     return Environment(
         name=str(d["name"]),
@@ -280,11 +283,27 @@ def _build_environment(raw: dict[str, Any], service: str) -> Environment:
             rollout_timeout=str(k8s["rollout-timeout"]),
             cluster=cluster,
         ),
-        smoke=smoke,
-        e2e=e2e,
+        smoke=build_smoke(raw),
+        e2e=build_e2e(raw),
         runs_on=d["runs-on"],
         canary=canary,
     )
+
+
+def build_smoke(raw: dict[str, Any]) -> Smoke | None:
+    """An environment's smoke test, defaults filled in; None when it has none."""
+    if "smoke" not in raw:
+        return None
+    s = {**schema_defaults("environments", "[]", "smoke"), **(raw["smoke"] or {})}
+    return Smoke(str(s["path"]), int(s["retries"]), str(s["interval"]), bool(s["expect-version"]))
+
+
+def build_e2e(raw: dict[str, Any]) -> E2E | None:
+    """An environment's end-to-end tests, defaults filled in; None when it has none."""
+    if "e2e" not in raw:
+        return None
+    t = {**schema_defaults("environments", "[]", "e2e"), **raw["e2e"]}
+    return E2E(str(t["run"]), t["node-version"], bool(t["rollback-on-failure"]), str(t["timeout"]))
 
 
 def _build_action(raw: dict[str, Any], stamp: Stamp) -> Action:

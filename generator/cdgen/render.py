@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdgen import __version__
 from cdgen.model import Environment, Pipeline
@@ -13,6 +13,8 @@ from cdgen.resources import read_template
 
 if TYPE_CHECKING:
     import jinja2
+
+    from cdgen.site_model import SitePipeline
 
 # Generated file (relative to the output root) -> template rendering it.
 OUTPUTS: dict[str, str] = {
@@ -38,29 +40,36 @@ class Stage:
     commit: str
 
 
-def render_pipeline(pipeline: Pipeline, source: str) -> dict[str, str]:
+def render_pipeline(pipeline: Pipeline | SitePipeline, source: str) -> dict[str, str]:
     """Every generated file's body (without the cdgen header), keyed by relative path.
 
     `source` is the descriptor's path relative to the repository root.
     """
     env = _environment()
-    context = {
+    context: dict[str, Any] = {
         "pipeline": pipeline,
         "action": pipeline.action,
         "cdgen": pipeline.generator,
-        "stages": plan_stages(pipeline),
-        "promotion_previous": promotion_previous(pipeline),
         "source": source,
         "version": __version__,
     }
+    templates = dict(OUTPUTS)
+    if isinstance(pipeline, Pipeline):
+        context["stages"] = plan_stages(pipeline)
+        context["promotion_previous"] = promotion_previous(pipeline)
+    else:
+        from cdgen.site_render import SITE_TEMPLATES, site_context
+
+        context.update(site_context(pipeline))
+        templates = {path: SITE_TEMPLATES.get(name, name) for path, name in OUTPUTS.items()}
     return {
         path: env.get_template(name).render(context)
-        for path, name in sorted(OUTPUTS.items())
+        for path, name in sorted(templates.items())
         if path not in pipeline.unmanaged and _wanted(pipeline, name)
     }
 
 
-def _wanted(pipeline: Pipeline, template: str) -> bool:
+def _wanted(pipeline: Pipeline | SitePipeline, template: str) -> bool:
     """Whether the descriptor asks for this file: metrics.yml unless `metrics: false`, the
     actionlint configuration only to declare self-hosted runner labels."""
     if template == "metrics.yml.j2":

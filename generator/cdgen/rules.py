@@ -28,6 +28,10 @@ _WHERE: dict[str, tuple[str, ...]] = {
     "duration": ("environments", "[]", "kubernetes", "rollout-timeout"),
     "smoke-path": ("environments", "[]", "smoke", "path"),
     "yes-no": ("image", "attest"),  # any boolean setting, asked as yes or no
+    "provider": ("site", "provider"),
+    "site-project": ("site", "project"),
+    "org-id": ("site", "org-id"),
+    "account-id": ("site", "account-id"),
     "registry": ("image", "registry"),
     "aws-role": ("image", "login", "aws", "role"),
     "aws-region": ("image", "login", "aws", "region"),

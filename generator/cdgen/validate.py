@@ -15,6 +15,7 @@ from cdgen.descriptor import Document, PathItem
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
 from cdgen.rules import matches
+from cdgen.site_rules import find_site_violations
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -53,6 +54,7 @@ def find_violations(doc: Document) -> Iterator[Violation]:
     for error in validator.iter_errors(doc.data):
         yield from _explain(doc, error)
     yield from _check_environments(doc)
+    yield from find_site_violations(doc)
     yield from _check_registry_region(doc)
     yield from find_canary_violations(doc, lambda where, message: _at(doc, where, message))
 

@@ -111,6 +111,8 @@ NEEDED = {
     "verify": CLUSTER,
     "record": {"deployment-id", "record-state", "github-token"},
 }
+# A static site's steps (target vercel or cloudflare-pages) name its project, not a cluster.
+SITE = {"target", "site-project", "site-account", "site-token", "environment"}
 
 
 def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
@@ -126,10 +128,13 @@ def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
                     where = f"{golden.name}: {name}: {step.get('name')}"
                     assert inputs <= set(ACTION["inputs"]), where
                     mode = step["with"].get("mode", "deploy")
-                    assert NEEDED[mode] <= inputs, where
+                    site = step["with"].get("target", "kubernetes") != "kubernetes"
+                    assert (SITE if site else NEEDED[mode]) <= inputs, where
                     if mode == "record":
                         assert not inputs & CLUSTER, where
+                    if site:
+                        assert not inputs & {"namespace", "deployment", "kubeconfig"}, where
                     modes.add(mode)
                     used |= inputs
-    assert {"kubeconfig", "github-token", "commit", "record-open"} <= used
+    assert {"kubeconfig", "github-token", "commit", "record-open", "site-production"} <= used
     assert modes == set(NEEDED)

@@ -18,6 +18,7 @@ JQ_EXPRESSIONS = (
     ".[].state",
     ".[].sha",
     ".[].environment",
+    ".[].payload.image",
     ".[].created_at",
     ".[0].id",
     ".[0].state",

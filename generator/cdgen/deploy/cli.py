@@ -187,6 +187,12 @@ def _execute(
     if options.mode == "record":
         held.outcome = _close(options, records, console)
         return EXIT_OK  # bookkeeping never fails the job: a record not written is a warning
+    if options.site is not None:  # a static site: its provider's CLI and API, no cluster
+        from cdgen.deploy.site.run import build_site_engine
+
+        site = build_site_engine(options, console, records, environ)
+        held.outcome = site.outcome
+        return exit_status(site.run())
     if shutil.which("kubectl") is None:
         held.outcome.reason = "kubectl is not on PATH"
         console.error("kubectl is not on PATH; nothing was changed")

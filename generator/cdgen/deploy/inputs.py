@@ -31,6 +31,8 @@ class InputSpec:
 
 _KUBECONFIG_HELP = "kubeconfig content; read from the environment only, never from argv"
 _TOKEN_HELP = "GitHub token that records the deploy; read from the environment only"  # noqa: S105
+_SITE_TOKEN_HELP = "site: Vercel or Cloudflare API token; read from the environment only"  # noqa: S105
+_BYPASS_HELP = "Vercel: Protection Bypass for Automation secret; read from the environment only"
 _PROMETHEUS_TOKEN_HELP = "bearer token for the Prometheus; read from the environment only"  # noqa: S105
 MODES = ("deploy", "rollback", "verify", "record")
 
@@ -64,6 +66,15 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("deployment-id", "", "mode record: the deployment record to close"),
     InputSpec("record-state", "", "mode record: success, failure or error"),
     InputSpec("record-description", "", "mode record: what the record's last status says"),
+    InputSpec("target", "kubernetes", "kubernetes, vercel or cloudflare-pages: what is deployed"),
+    InputSpec("site-project", "", "site: Vercel project ID or Cloudflare Pages project name"),
+    InputSpec("site-account", "", "site: Vercel team or user ID, or Cloudflare account ID"),
+    InputSpec("site-token", "", _SITE_TOKEN_HELP, secret=True, cli=False),
+    InputSpec("site-cli-version", "", "site: exact version of the vercel or wrangler CLI"),
+    InputSpec("site-directory", "", "Cloudflare Pages: the directory of built files to upload"),
+    InputSpec("site-branch", "", "Cloudflare Pages: the branch the deployment is for"),
+    InputSpec("site-production", "false", "Vercel: true promotes image to production"),
+    InputSpec("site-bypass", "", _BYPASS_HELP, secret=True, cli=False),
     InputSpec("strategy", "rolling", "rolling: a rolling update; canary: a canary release first"),
     InputSpec("canary-traffic", "replicas", "replicas: by pod count; gateway: HTTPRoute weights"),
     InputSpec("canary-route", "", "canary-traffic gateway: the HTTPRoute to reweight"),

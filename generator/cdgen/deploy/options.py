@@ -13,6 +13,7 @@ from cdgen.deploy.durations import parse_duration
 from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
 from cdgen.deploy.recording import Recording, parse_recording
 from cdgen.deploy.records_target import url_problem
+from cdgen.deploy.site.target import SiteOptions
 
 # The grammar of github.com/distribution/reference, restricted to what a deploy needs:
 # an optional registry host (with port), a lowercase path, and a tag or a sha256 digest.
@@ -67,6 +68,7 @@ class Options:
     kubeconfig: str = field(default="", repr=False)
     recording: Recording = field(default_factory=Recording)
     lock_wait: int = 900
+    site: SiteOptions | None = None  # target vercel or cloudflare-pages: a static site
     canary: CanaryOptions | None = None  # None: a rolling update
 
 
@@ -230,6 +232,10 @@ def parse_options(raw: dict[str, str]) -> Options:
             raise InvalidInputsError(problems)
         return Options(mode, "", "", "", "", "", 0, "", 0, 0, 0, "", "", environment, None,
                        recording=recording)  # fmt: skip
+    if _value(raw, "target") != "kubernetes":  # a static site: its own inputs
+        from cdgen.deploy.site.options import parse_site_options
+
+        return parse_site_options(raw, mode, recording, problems)
     image = _value(raw, "image")
     _check_image(image, problems)
     only_if_live = _value(raw, "only-if-live")

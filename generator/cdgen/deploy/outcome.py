@@ -57,6 +57,8 @@ class Outcome:
     # The GitHub deployment record this run opened (None: none), and what became of it.
     deployment_id: int | None = None
     record: str = ""
+    # What the summary calls what is deployed: a site's deployments are not images.
+    kind: str = "image"
     canary: CanaryReport | None = None  # strategy canary: its steps, checks and decisions
 
     @property

@@ -35,6 +35,7 @@ class SmokeCheck:
     interval: int
     timeout: int
     expect_version: str
+    headers: tuple[tuple[str, str], ...] = ()  # sent with each request (a site's bypass)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def _judge(
 def _request(check: SmokeCheck, sockets: list[socket.socket]) -> tuple[bool, str]:
     opener = tracking_opener(sockets)
     request = urllib.request.Request(  # noqa: S310 - the scheme was checked to be http(s)
-        check.url, headers={"User-Agent": USER_AGENT, "Cache-Control": "no-cache"}
+        check.url,
+        headers={"User-Agent": USER_AGENT, "Cache-Control": "no-cache", **dict(check.headers)},
     )
     try:
         with opener.open(request, timeout=check.timeout) as response:

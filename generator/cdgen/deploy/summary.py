@@ -33,9 +33,12 @@ def _overview(outcome: Outcome) -> list[str]:
     rows = [
         ("Environment", _cell(outcome.environment)),
         ("Mode", outcome.mode),
-        ("Previous image", _code(outcome.previous_image)),
-        ("New image", _code(outcome.image)),
-        ("Live image now", _code(outcome.deployed_image) if outcome.deployed_image else "unknown"),
+        (f"Previous {outcome.kind}", _code(outcome.previous_image)),
+        (f"New {outcome.kind}", _code(outcome.image)),
+        (
+            f"Live {outcome.kind} now",
+            _code(outcome.deployed_image) if outcome.deployed_image else "unknown",
+        ),
         ("Outcome", f"**{_cell(verdict)}**"),
         ("Lead time", _cell(_lead_time(outcome))),
     ]

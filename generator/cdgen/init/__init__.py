@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cdgen.init.answers import Question
     from cdgen.init.detect import Detection
     from cdgen.sync import Report
 
@@ -40,8 +41,21 @@ def start(directory: Path, *, force: bool) -> Detection:
     return detect_repository(directory)
 
 
+def questions_for(detection: Detection) -> list[Question]:
+    """What to ask: about an image, or about the static site detection found."""
+    if detection.site is not None:
+        from cdgen.init.site_answers import site_questions
+
+        return site_questions(detection)
+    from cdgen.init.answers import questions
+
+    return questions(detection)
+
+
 def finish(detection: Detection, answered: Mapping[str, str], *, force: bool) -> Outcome:
     """Write cdgen.yml from the detection and the answers, and generate the workflows."""
+    if detection.site is not None:
+        return _finish_site(detection, answered, force=force)
     from cdgen.init.answers import answers_from_detection
     from cdgen.init.github_setup import first_deploy_steps, setup_commands
     from cdgen.init.scaffold import render_descriptor
@@ -56,6 +70,23 @@ def finish(detection: Detection, answered: Mapping[str, str], *, force: bool) ->
         setup=setup_commands(answers),
         first_deploy=first_deploy_steps(answers),
         cloud=cloud_access(descriptor, answers.github_repository),
+        line_endings=line_endings_hint(detection.root),
+    )
+
+
+def _finish_site(detection: Detection, answered: Mapping[str, str], *, force: bool) -> Outcome:
+    from cdgen.init.site_answers import site_answers, site_first_deploy, site_setup_commands
+    from cdgen.init.site_scaffold import render_site_descriptor
+    from cdgen.sync import initialize
+
+    answers = site_answers(detection, answered)
+    report = initialize(detection.root, render_site_descriptor(answers), force=force)
+    return Outcome(
+        report=report,
+        notes=(*answers.notes, *report.notes),
+        setup=site_setup_commands(answers),
+        first_deploy=site_first_deploy(answers),
+        cloud=[],  # a site's provider is reached with its token: no cloud identity to set up
         line_endings=line_endings_hint(detection.root),
     )
 

@@ -44,7 +44,10 @@ from cdgen.resources import schema_defaults
 
 __all__ = [
     "APPROVALS",
+    "INIT_APPROVAL",
     "PLACEHOLDER_URLS",
+    "PRODUCTION",
+    "STAGING",
     "Approval",
     "E2eAnswers",
     "EnvironmentAnswers",
@@ -54,6 +57,8 @@ __all__ = [
     "Question",
     "SmokeAnswers",
     "answers_from_detection",
+    "default_name",
+    "env_key",
     "questions",
 ]
 
@@ -83,6 +88,7 @@ class Question:
     default: str
     rule: str  # a name in rules.RULE_NAMES
     optional: bool = False  # an empty answer leaves the setting out
+    when: tuple[str, str] | None = None  # (key, answer): asked only after that answer
 
     def check(self, answer: str) -> str | None:
         """Why `answer` cannot be used, or None when it can."""

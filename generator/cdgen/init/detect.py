@@ -28,6 +28,7 @@ from cdgen.init.manifests import (
 from cdgen.init.projects import (
     NodeProject,
     PythonProject,
+    choose_node_runner,
     read_build_project,
     read_node_project,
     read_python_project,
@@ -38,6 +39,7 @@ from cdgen.init.services import (
     group_dockerfiles,
     pair_services,
 )
+from cdgen.init.site import SiteHint, detect_site
 
 __all__ = [
     "Container",
@@ -76,6 +78,7 @@ class Detection:
     test: TestGuess | None = None  # the single service's image test
     services: tuple[DetectedService, ...] = ()  # two or more: cdgen.yml's `services:` form
     pairing: Pairing | None = None  # the Deployment container running the single image
+    site: SiteHint | None = None  # a static site for Vercel or Cloudflare Pages, no Dockerfile
 
     @property
     def test_command(self) -> str | None:
@@ -145,6 +148,11 @@ def detect_repository(root: Path) -> Detection:
             "No package.json, Python, Go, Rust, Maven or Gradle project found: no test "
             "command was detected; set image.test to a command that tests the built image."
         )
+    site = None
+    if dockerfile is None and not services and node is not None and node.directory == ".":
+        site = detect_site(root, choose_node_runner(root), node.builds, notes)
+    if site is not None:  # a site is not built from a Dockerfile
+        notes = [note for note in notes if not note.startswith("No Dockerfile found")]
     return Detection(
         root=root,
         dockerfile=dockerfile,
@@ -157,6 +165,7 @@ def detect_repository(root: Path) -> Detection:
         test=test,
         services=services,
         pairing=pairings.get(paired.name) if paired else None,
+        site=site,
     )
 
 

@@ -43,12 +43,28 @@ def deployment_names(answers: InitAnswers, environment: EnvironmentAnswers) -> l
 def environment_commands(
     environment: EnvironmentAnswers, branch: str, repository: str | None, deployments: list[str]
 ) -> list[str]:
-    path = f"repos/{repository or _CURRENT_REPOSITORY}/environments/{environment.name}"
+    lines = environment_settings(
+        environment.name, environment.approval, describe_approval(environment), branch, repository
+    )
+    what = "Deployment" if len(deployments) == 1 else "Deployments"
+    lines.append(
+        f"# kubeconfig-{environment.name}.yaml: a kubeconfig allowed to update {what} "
+        f"{', '.join(deployments)} in namespace {environment.kubernetes.namespace}"
+    )
+    lines.append(secret_command(environment, repository))
+    return lines
+
+
+def environment_settings(
+    name: str, approval: str, about: str, branch: str, repository: str | None
+) -> list[str]:
+    """The environment, its reviewers and its deploy branch, as shell lines."""
+    path = f"repos/{repository or _CURRENT_REPOSITORY}/environments/{name}"
     settings: dict[str, object] = {
         "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True}
     }
-    lines = [f"# {environment.name}: {describe_approval(environment)}"]
-    if environment.approval == "reviewers":
+    lines = [f"# {name}: {about}"]
+    if approval == "reviewers":
         lines += [
             f"# Replace {REVIEWER_PLACEHOLDER} with a reviewer's id: gh api users/LOGIN --jq .id",
             '# (a team: "type":"Team" and gh api orgs/ORG/teams/TEAM --jq .id; up to 6 reviewers).',
@@ -62,12 +78,6 @@ def environment_commands(
     lines.append(f"printf '%s\\n' {shlex.quote(body)} | {shlex.join(put)}")
     policy = [path + "/deployment-branch-policies", "-f", f"name={branch}", "-f", "type=branch"]
     lines.append(shlex.join(["gh", "api", "--method", "POST", *policy]))
-    what = "Deployment" if len(deployments) == 1 else "Deployments"
-    lines.append(
-        f"# kubeconfig-{environment.name}.yaml: a kubeconfig allowed to update {what} "
-        f"{', '.join(deployments)} in namespace {environment.kubernetes.namespace}"
-    )
-    lines.append(secret_command(environment, repository))
     return lines
 
 

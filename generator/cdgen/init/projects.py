@@ -30,6 +30,7 @@ class NodeProject:
     e2e: str | None  # e.g. "npm run test:e2e"
     node_version: str | None  # e.g. "22", "22.11.0" or "lts/*"
     version_source: str | None = None  # where node_version comes from, e.g. ".nvmrc"
+    builds: bool = False  # it has a `build` script
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def read_node_project(root: Path, directory: str, notes: list[str]) -> NodeProje
         e2e=f"{runner} run {e2e}" if e2e else None,
         node_version=version,
         version_source=source,
+        builds=isinstance(scripts.get("build"), str),
     )
 
 

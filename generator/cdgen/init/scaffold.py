@@ -24,11 +24,12 @@ from cdgen.init.canary import CanaryAnswers
 from cdgen.init.commented import add_comment, with_source
 from cdgen.init.scaffold_services import SERVICES, SHARED_IMAGE, build_services
 
+__all__ = ["HEADER", "SCHEMA_URL", "add_comment", "dump_yaml", "render_descriptor"]
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/cdgen-dev/cdgen/"
     f"v{__version__.split('.')[0]}/schemas/cdgen.schema.json"
 )
-_HEADER = (
+HEADER = (
     f"yaml-language-server: $schema={SCHEMA_URL}\n"
     "The continuous-deployment pipeline of this repository, read by cdgen.\n"
     "After editing, run `cdgen generate` and commit the result; `cdgen check` fails while\n"
@@ -71,7 +72,7 @@ def render_descriptor(answers: InitAnswers) -> str:
     root["environments"] = CommentedSeq(
         build_environment(e, sources, shared=bool(answers.services)) for e in answers.environments
     )
-    root.yaml_set_start_comment(_HEADER)
+    root.yaml_set_start_comment(HEADER)
     add_comment(root, "version", "descriptor format", 0)
     name = "the project; each service names its own Deployment" if answers.services else _NAME
     add_comment(root, "name", with_source(name, sources.get("name")), 0)
