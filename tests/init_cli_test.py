@@ -175,3 +175,37 @@ def test_init_suggests_lf_line_endings_until_gitattributes_asks_for_them(tmp_pat
     result = runner.invoke(app, ["init", str(tmp_path / "b"), "--yes"])
     assert result.exit_code == 0, result.output
     assert ".gitattributes" not in result.output
+
+
+def test_init_on_a_service_deep_in_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_init(tmp_path, "https://github.com/acme/ledger.git")
+    write(
+        tmp_path,
+        "services/ledger/build/Dockerfile",
+        "FROM golang:1.23 AS build\nCOPY . .\nFROM build AS test\nRUN go test ./...\n"
+        "FROM gcr.io/distroless/static\n",
+    )
+    write(tmp_path, "services/ledger/go.mod", "module ledger\n")
+    write(
+        tmp_path,
+        "deploy/k8s/ledger.yaml",
+        "kind: Deployment\nmetadata: {name: ledger, namespace: money}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: ledger\n          image: ghcr.io/acme/ledger\n"
+        "          readinessProbe: {httpGet: {path: /ready, port: 8080}}\n",
+    )
+    result = runner.invoke(app, ["init", str(tmp_path), "--yes"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "cdgen.yml").read_text()
+    descriptor = YAML(typ="safe").load(text)
+    assert descriptor["image"]["context"] == "services/ledger"
+    assert descriptor["image"]["dockerfile"] == "services/ledger/build/Dockerfile"
+    assert "test" not in descriptor["image"]  # go test cannot run in a distroless image
+    assert "# test: go test ./...  # services/ledger/go.mod, but" in text
+    assert "services/ledger/build/Dockerfile:3 has a stage named test" in text
+    staging = descriptor["environments"][0]
+    assert (staging["kubernetes"]["namespace"], staging["smoke"]["path"]) == ("money", "/ready")
+    assert generated(tmp_path) == EXPECTED
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0
