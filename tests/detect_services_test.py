@@ -97,7 +97,7 @@ def test_a_stage_named_test_is_found_whatever_its_case(tmp_path: Path) -> None:
     services = by_name(detect_repository(make_microservices(tmp_path / "b")).services)
 
     stages = {name: s.dockerfile.test_stage for name, s in services.items()}
-    assert stages["email"] == Stage(line=7, base="base", name="test")  # written `AS Test`
+    assert stages["email"] == Stage(line=7, base="base", name="Test")  # as written
     assert stages["shipping"] == Stage(line=6, base="build", name="test")
     assert [n for n, stage in stages.items() if stage] == ["email", "shipping"]
 
@@ -236,7 +236,7 @@ def test_dockerfile_stages_are_read_like_docker_reads_them() -> None:
 
     assert stages == (
         Stage(line=2, base="golang:1.23", name="build"),
-        Stage(line=4, base="build", name="test"),
+        Stage(line=4, base="build", name="TEST"),  # as written; compared in any case
         Stage(line=6, base="build", name=None),
     )
     # The image's base: the last stage, followed back through the stages it starts from.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 from support.init_repos import git_init, make_node_service, make_python_service, write
+from support.service_repos import make_microservices
 from typer.testing import CliRunner
 
 from cdgen.cli import app, main
@@ -203,9 +204,32 @@ def test_init_on_a_service_deep_in_the_tree(
     assert descriptor["image"]["dockerfile"] == "services/ledger/build/Dockerfile"
     assert "test" not in descriptor["image"]  # go test cannot run in a distroless image
     assert "# test: go test ./...  # services/ledger/go.mod, but" in text
-    assert "services/ledger/build/Dockerfile:3 has a stage named test" in text
+    assert descriptor["image"]["test-stage"] == "test"
+    assert "runs the tests; from services/ledger/build/Dockerfile:3" in text
     staging = descriptor["environments"][0]
     assert (staging["kubernetes"]["namespace"], staging["smoke"]["path"]) == ("money", "/ready")
     assert generated(tmp_path) == EXPECTED
     monkeypatch.chdir(tmp_path)
     assert main(["check"]) == 0
+
+
+def test_init_on_the_microservices_demo_validates_generates_and_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cdgen.yml init writes for eleven services (two with a Dockerfile test stage, one
+    written `AS Test`) is valid, generates, and `cdgen check` finds it current; each test
+    stage reaches its service's build."""
+    root = make_microservices(tmp_path / "boutique")
+    result = runner.invoke(app, ["init", str(root), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert generated(root) == EXPECTED
+    monkeypatch.chdir(root)
+    assert main(["validate"]) == 0
+    assert main(["check"]) == 0
+    services = YAML(typ="safe").load((root / "cdgen.yml").read_text())["services"]
+    stages = {s["name"]: s["image"].get("test-stage") for s in services}
+    assert {n: s for n, s in stages.items() if s} == {"email": "Test", "shipping": "test"}
+    for workflow in ("cd", "ci"):
+        text = (root / f".github/workflows/{workflow}.yml").read_text()
+        assert '"service": "email"' in text and '"test-stage": "Test"' in text
+        assert "target: ${{ matrix.test-stage }}" in text

@@ -25,7 +25,15 @@ SHAPE = {
     "": {"version", "name", "branch", "image", "services", "environments", "action", "metrics"},
     "image": {"registry", "login", "repository", "attest", "tag-latest"},
     "service": {"name", "image", "paths", "kubernetes", "smoke", "environments"},
-    "service.image": {"repository", "context", "dockerfile", "platforms", "test", "test-shell"},
+    "service.image": {
+        "repository",
+        "context",
+        "dockerfile",
+        "platforms",
+        "test",
+        "test-shell",
+        "test-stage",
+    },
     "service.kubernetes": {"deployment", "container"},
     "service.smoke": {"path"},
     "environment.kubernetes": {"kubeconfig-secret", "namespace", "rollout-timeout", "runs-on"},
@@ -77,6 +85,14 @@ def test_the_demo_becomes_the_services_form(tmp_path: Path) -> None:
         "smoke": {"path": "/ready"},
     }
     assert services["checkout"]["image"]["test"] == "mvn -B test"
+    # A Dockerfile stage named test, whatever its case, as written; beside a test command.
+    assert services["email"]["image"] == {
+        "context": "src/email",
+        "test": "python -m pytest",
+        "test-stage": "Test",
+    }
+    assert services["shipping"]["image"] == {"context": "src/shipping", "test-stage": "test"}
+    assert [n for n, s in services.items() if "test-stage" in s["image"]] == ["email", "shipping"]
     assert services["cartservice"]["image"] == {"context": "src/cartservice/src"}
     for environment in doc["environments"]:
         assert set(environment["kubernetes"]) == {
@@ -103,15 +119,16 @@ def test_every_guess_of_a_service_is_commented_with_its_source(tmp_path: Path) -
     assert line_of(text, "test: python -m pytest") == (
         "test: python -m pytest  # from src/email/tests/"
     )
-    # Found but not written: a command the image cannot run, a test stage, a gRPC probe.
+    assert line_of(text, "test-stage: Test") == "test-stage: Test  # from src/email/Dockerfile:7"
+    assert line_of(text, "test-stage: test") == (
+        "test-stage: test  # from src/shipping/Dockerfile:6"
+    )
+    # Found but not written: a command the image cannot run, a gRPC probe.
     assert line_of(text, "# test: go test ./...  # src/frontend/") == (
         "# test: go test ./...  # src/frontend/go.mod, but the image's last stage "
         "(src/frontend/Dockerfile:7: FROM alpine:3.20) has no Go toolchain"
     )
-    assert line_of(text, "# src/shipping/Dockerfile:6 has a stage named test") == (
-        "# src/shipping/Dockerfile:6 has a stage named test, which cdgen.yml cannot name yet: "
-        "`docker build --target test -f src/shipping/Dockerfile src/shipping`"
-    )
+    assert "stage named test" not in text  # written as test-stage, no longer a remark
     assert text.count("# test: …  # no test command found") == 4  # cart, load, payment, reco
     grpc = "its readiness probe is grpc, not HTTP: smoke-tested at the environment's url"
     assert text.count(grpc) == 7

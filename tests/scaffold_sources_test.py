@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ruamel.yaml import YAML
 from support.init_repos import git_init, make_node_service, make_python_service, write
 
 from cdgen.init.answers import answers_from_detection, questions
@@ -87,7 +88,7 @@ def test_a_go_test_the_image_cannot_run_is_shown_and_asked_for(tmp_path: Path) -
     write(
         tmp_path,
         "Dockerfile",
-        "FROM golang:1.23 AS build\nRUN go build\nFROM build AS test\nRUN go test ./...\n"
+        "FROM golang:1.23 AS build\nRUN go build\nFROM build AS TEST\nRUN go test ./...\n"
         "FROM gcr.io/distroless/static\n",
     )
     write(tmp_path, "go.mod", "module x\n")
@@ -102,10 +103,12 @@ def test_a_go_test_the_image_cannot_run_is_shown_and_asked_for(tmp_path: Path) -
         "# test: go test ./...  # go.mod, but the image's last stage "
         "(Dockerfile:5: FROM gcr.io/distroless/static) has no Go toolchain"
     ) in shown
+    # The Dockerfile's stage that runs the tests is written, with where it was found.
     assert (
-        "# Dockerfile:3 has a stage named test, which cdgen.yml cannot name yet: "
-        "`docker build --target test -f Dockerfile .`"
+        "test-stage: TEST  # a Dockerfile stage, built before the push: its build runs the "
+        "tests; from Dockerfile:3"
     ) in shown
+    assert YAML(typ="safe").load(text)["image"]["test-stage"] == "TEST"
     assert not any(line.startswith("# test: npm test") for line in shown)
 
 

@@ -24,6 +24,7 @@ from cdgen.init.guesses import (
     shared_sources,
     single_sources,
     test_remarks,
+    test_stage_guess,
 )
 from cdgen.init.registry import Registry, detect_registry
 from cdgen.init.service_answers import build_services, shared_registry
@@ -230,7 +231,7 @@ def build_answers(
 
 
 def single_remarks(d: Detection, values: Mapping[str, str]) -> dict[str, str]:
-    remarks = test_remarks(d.test, d.dockerfile)
+    remarks = test_remarks(d.test)
     if values["image.test"]:
         remarks.pop("image.test", None)  # a command the user gave replaces the guess
     return remarks
@@ -257,7 +258,7 @@ def build_services_answers(
         name=name,
         branch=values["branch"],
         github_repository=d.remote.slug if d.remote else None,
-        image=replace(image, test=None),
+        image=replace(image, test=None, test_stage=None),
         environments=tuple(
             build_environment(d, values, e, None, None) for e in (STAGING, PRODUCTION)
         ),
@@ -272,11 +273,13 @@ def build_image(
 ) -> ImageAnswers:
     """The image answers, on the registry the manifests already use when init can log in."""
     repository = rules.to_image_repository(d.remote.slug) if d.remote else None
+    stage = test_stage_guess(d.dockerfile)
     image = ImageAnswers(
         repository=repository,
         context=d.dockerfile.context if d.dockerfile else ".",
         dockerfile=d.dockerfile.path if d.dockerfile else "Dockerfile",
         test=values["image.test"] or None,
+        test_stage=stage[0] if stage else None,
         attest=values["image.attest"] == "yes",
     )
     if registry is None:

@@ -35,7 +35,7 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IG
 class Stage:
     line: int  # of its FROM instruction, 1-based
     base: str  # the image (or earlier stage) it starts from
-    name: str | None  # lowercased, as Docker compares them
+    name: str | None  # as written; Docker compares stage names case-insensitively
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class DockerfileInfo:
 
     @property
     def test_stage(self) -> Stage | None:
-        """The stage named `test`, which a build can target to run the tests."""
-        return next((s for s in self.stages if s.name == "test"), None)
+        """The stage named `test` (in any case), which a build can target to run the tests."""
+        return next((s for s in self.stages if s.name and s.name.lower() == "test"), None)
 
     @property
     def final_base(self) -> str | None:
@@ -134,6 +134,5 @@ def read_stages(text: str) -> tuple[Stage, ...]:
         match = _FROM.match(pending + line)
         pending = ""
         if match:
-            name = match.group(2).lower() if match.group(2) else None
-            stages.append(Stage(line=start, base=match.group(1), name=name))
+            stages.append(Stage(line=start, base=match.group(1), name=match.group(2)))
     return tuple(stages)

@@ -94,11 +94,7 @@ def single_sources(d: Detection, name: str, deployment: str) -> dict[str, str]:
     sources: dict[str, str] = {}
     if (source := name_source(d, name)) is not None:
         sources["name"] = source
-    if d.dockerfile is not None:
-        sources["image.dockerfile"] = "a search of the repository"
-        sources["image.context"] = context_source(d.dockerfile.path, d.dockerfile.context)
-    if d.test is not None and d.test.usable:
-        sources["image.test"] = d.test.source
+    sources.update(image_sources(d))
     if (source := deployment_source(d, deployment, name)) is not None:
         sources["kubernetes.deployment"] = source
     container = d.pick_container(deployment)
@@ -114,6 +110,19 @@ def single_sources(d: Detection, name: str, deployment: str) -> dict[str, str]:
         sources["e2e.run"] = f"{package_json(d.node.directory)} scripts.{script}"
         if d.node.version_source:
             sources["e2e.node-version"] = d.node.version_source
+    return sources
+
+
+def image_sources(d: Detection) -> dict[str, str]:
+    """The sources of the single image's Dockerfile, context, test and test stage."""
+    sources: dict[str, str] = {}
+    if d.dockerfile is not None:
+        sources["image.dockerfile"] = "a search of the repository"
+        sources["image.context"] = context_source(d.dockerfile.path, d.dockerfile.context)
+    if d.test is not None and d.test.usable:
+        sources["image.test"] = d.test.source
+    if (stage := test_stage_guess(d.dockerfile)) is not None:
+        sources["image.test-stage"] = stage[1]
     return sources
 
 
@@ -185,19 +194,22 @@ def shared_sources(d: Detection, name: str) -> dict[str, str]:
     return sources
 
 
-def test_remarks(test: TestGuess | None, dockerfile: DockerfileInfo | None) -> dict[str, str]:
+def test_remarks(test: TestGuess | None) -> dict[str, str]:
     """What cdgen.yml shows as comments about testing the image: a command found that the
-    image cannot run, and a Dockerfile stage named `test`."""
+    image cannot run."""
     remarks: dict[str, str] = {}
     if test is not None and test.blocked is not None:
         remarks["image.test"] = f"test: {test.command}  # {test.source}, but {test.blocked}"
-    stage = dockerfile.test_stage if dockerfile else None
-    if dockerfile is not None and stage is not None:
-        remarks["test-stage"] = (
-            f"{dockerfile.path}:{stage.line} has a stage named test, which cdgen.yml cannot "
-            f"name yet: `docker build --target test -f {dockerfile.path} {dockerfile.context}`"
-        )
     return remarks
+
+
+def test_stage_guess(dockerfile: DockerfileInfo | None) -> tuple[str, str] | None:
+    """The Dockerfile's stage named `test` (in any case, as Docker compares stage names),
+    as written, and where: (`Test`, `src/email/Dockerfile:7`)."""
+    stage = dockerfile.test_stage if dockerfile else None
+    if dockerfile is None or stage is None or stage.name is None:
+        return None
+    return stage.name, f"{dockerfile.path}:{stage.line}"
 
 
 def package_json(directory: str) -> str:

@@ -81,7 +81,7 @@ def final_stage(stages: tuple[Stage, ...]) -> Stage | None:
     if not stages:
         return None
     stage = stages[-1]
-    earlier = {s.name: s for s in stages if s.name}
+    earlier = {s.name.lower(): s for s in stages if s.name}
     for _ in stages:  # each step goes to an earlier stage: never more steps than stages
         found = earlier.get(stage.base.lower())
         if found is None or found.line >= stage.line:

@@ -126,6 +126,10 @@ def build_image(
         node["test"] = image.test
         what = "runs inside the built image before it is pushed"
         add_comment(node, "test", with_source(what, sources.get("image.test")), 2)
+    if image.test_stage is not None:
+        node["test-stage"] = image.test_stage
+        what = "a Dockerfile stage, built before the push: its build runs the tests"
+        add_comment(node, "test-stage", with_source(what, sources.get("image.test-stage")), 2)
     for key in ("context", "dockerfile"):
         if f"image.{key}" in sources:
             add_comment(node, key, with_source(None, sources[f"image.{key}"]), 2)
@@ -136,11 +140,10 @@ def build_image(
         node.yaml_set_comment_before_after_key(
             "context", before="repository: acme/api  # default: this GitHub repository", indent=2
         )
-    if image.test is None or "test-stage" in remarks:
+    if image.test is None:
         placeholder = "test: npm test  # a command run inside the built image before it is pushed"
-        shown = [remarks.get("image.test", placeholder)] if image.test is None else []
-        shown += [remarks["test-stage"]] if "test-stage" in remarks else []
-        node.yaml_set_comment_before_after_key("tag-latest", before="\n".join(shown), indent=2)
+        shown = remarks.get("image.test", placeholder)
+        node.yaml_set_comment_before_after_key("tag-latest", before=shown, indent=2)
     return node
 
 

@@ -2,7 +2,7 @@
 
 An entry writes only what differs from the defaults or was detected, and says beside each
 value where it came from; what init found but cannot write (a test command the image
-cannot run, a Dockerfile's `test` stage, a probe that is not HTTP) is shown as comments.
+cannot run, a probe that is not HTTP) is shown as comments.
 """
 
 from __future__ import annotations
@@ -65,10 +65,15 @@ def build_service_image(service: ServiceAnswers) -> CommentedMap:
     if service.test is not None:
         node["test"] = service.test
         add_comment(node, "test", with_source(None, service.sources.get("image.test")), 6)
-    shown = [service.remarks[k] for k in ("image.test", "test-stage") if k in service.remarks]
-    if shown:
+    if service.test_stage is not None:
+        node["test-stage"] = service.test_stage
+        source = service.sources.get("image.test-stage")
+        add_comment(node, "test-stage", with_source(None, source), 6)
+    if "image.test" in service.remarks:
         first = next(iter(node))
-        node.yaml_set_comment_before_after_key(first, before="\n".join(shown), indent=6)
+        node.yaml_set_comment_before_after_key(
+            first, before=service.remarks["image.test"], indent=6
+        )
     return node
 
 

@@ -2,8 +2,8 @@
 
 Each entry says what was detected and where: its Dockerfile (which named it), its
 Deployment container (and why that one), its smoke path (the container's HTTP readiness
-probe), its test command (and from which file); and, as comments, what init found but
-could not write: a test command the image cannot run, a Dockerfile stage named `test`, a
+probe), its test command (and from which file), its Dockerfile's stage named `test`; and,
+as comments, what init found but could not write: a test command the image cannot run, a
 probe that is not HTTP.
 """
 
@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 from cdgen import rules
 from cdgen.init.detect import DetectedService, Detection
-from cdgen.init.guesses import test_remarks
+from cdgen.init.guesses import test_remarks, test_stage_guess
 from cdgen.init.registry import Registry, detect_registry
 
 # A service's name starts with a letter (it names a job and a workflow input too).
@@ -31,6 +31,7 @@ class ServiceAnswers:
     context: str
     dockerfile: str | None = None  # None: <context>/Dockerfile, the default
     test: str | None = None
+    test_stage: str | None = None  # a Dockerfile stage whose build runs the tests
     deployment: str | None = None  # None: the service's name, in every environment
     container: str | None = None  # None: the Deployment's name
     smoke_path: str | None = None  # None: the environment's smoke.path
@@ -66,7 +67,10 @@ def build_service(service: DetectedService) -> ServiceAnswers:
     test = service.test.usable if service.test else None
     if test is not None and service.test is not None:
         sources["image.test"] = service.test.source
-    remarks = test_remarks(service.test, dockerfile)
+    stage = test_stage_guess(dockerfile)
+    if stage is not None:
+        sources["image.test-stage"] = stage[1]
+    remarks = test_remarks(service.test)
     if service.test is None:
         remarks["image.test"] = "test: …  # no test command found: one that runs inside the image"
     entry = ServiceAnswers(
@@ -74,6 +78,7 @@ def build_service(service: DetectedService) -> ServiceAnswers:
         context=context,
         dockerfile=None if dockerfile.path == default_dockerfile else dockerfile.path,
         test=test,
+        test_stage=stage[0] if stage else None,
         paths=trigger_paths(context),
         sources=sources,
         remarks=remarks,

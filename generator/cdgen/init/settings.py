@@ -35,6 +35,7 @@ class ImageAnswers:
     context: str = field(default_factory=schema_default("image", "context"))
     dockerfile: str = field(default_factory=schema_default("image", "dockerfile"))
     test: str | None = None
+    test_stage: str | None = None  # a Dockerfile stage whose build runs the tests
     registry: str = field(default_factory=schema_default("image", "registry"))
     platforms: tuple[str, ...] = field(
         default_factory=lambda: tuple(schema_defaults("image")["platforms"])
