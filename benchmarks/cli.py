@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "hello-api"
-SERVICES = 100
+SERVICES = (1, 10, 100)  # the services of each monorepo case; DESIGN §9 budgets 100
 TIMEOUT = 120.0
 
 
@@ -51,6 +51,12 @@ class Result:
     ratio: float | None = None
     verdict: str = "n/a"  # PASS | OVER | n/a | not available
     error: str | None = None
+    cd_yml_bytes: int | None = None  # the size of the cd.yml the case generated
+
+
+def cd_yml_size(case: Case) -> int | None:
+    cd = case.writes / ".github" / "workflows" / "cd.yml" if case.writes else None
+    return cd.stat().st_size if cd is not None and cd.is_file() else None
 
 
 def run_once(case: Case) -> tuple[float, subprocess.CompletedProcess[bytes]]:
@@ -96,6 +102,7 @@ def measure(case: Case, runs: int, baseline: float | None) -> Result:
         max_s=max(times),
         ratio=median / baseline if baseline else 1.0,
         verdict=verdict,
+        cd_yml_bytes=cd_yml_size(case),
     )
 
 
@@ -110,27 +117,30 @@ def _unavailable(result: Result, error: str) -> Result:
 
 
 def many_services_descriptor(count: int) -> str:
-    """A DESIGN §2 descriptor with ``count`` environments, each deployed and smoke-tested."""
-    lines = [
-        "version: 1",
-        "name: hello-api",
-        "branch: main",
-        "image:",
-        "  repository: acme/hello-api",
-        "environments:",
-    ]
+    """A monorepo's descriptor (`services:`) with ``count`` services, each with its own
+    build context, test and smoke path, deployed to staging (with e2e) and production."""
+    lines = ["version: 1", "name: shop", "branch: main", "image:", "  repository: acme/shop"]
+    lines.append("services:")
     for index in range(1, count + 1):
-        env = f"env-{index:03d}"
+        name = f"service-{index:03d}"
         lines += [
-            f"  - name: {env}",
-            f"    url: https://{env}.example.com",
-            "    kubernetes:",
-            "      kubeconfig-secret: KUBE_CONFIG",
-            f"      namespace: {env}",
-            "      deployment: hello-api",
-            "    smoke:",
-            "      path: /health",
+            f"  - name: {name}",
+            f"    image: {{ context: services/{name}, test: make test }}",
+            "    smoke: { path: /healthz }",
         ]
+    lines += [
+        "environments:",
+        "  - name: staging",
+        "    url: https://staging.example.com",
+        "    kubernetes: { namespace: staging, kubeconfig-secret: STAGING_KUBE_CONFIG }",
+        "    smoke: { path: /health }",
+        "    e2e: { run: npm run test:e2e }",
+        "  - name: production",
+        "    url: https://example.com",
+        "    approval: reviewers",
+        "    kubernetes: { namespace: production, kubeconfig-secret: PROD_KUBE_CONFIG }",
+        "    smoke: { path: /health }",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -138,14 +148,15 @@ def prepare(workdir: Path, cdgen: Path) -> list[Case]:
     """Copy the example twice (as is, and with a large descriptor) and list the cases."""
     example = workdir / "example"
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("node_modules"))
-    large = workdir / "large"
-    shutil.copytree(example, large)
-    (large / "cdgen.yml").write_text(many_services_descriptor(SERVICES), encoding="utf-8")
+    monorepos = {count: workdir / f"services-{count}" for count in SERVICES}
+    for count, repo in monorepos.items():
+        repo.mkdir()
+        (repo / "cdgen.yml").write_text(many_services_descriptor(count), encoding="utf-8")
     # `check` should measure the clean path: generated files present and up to date.
     subprocess.run(
         [str(cdgen), "generate"], cwd=example, capture_output=True, timeout=TIMEOUT, check=False
     )
-    out, large_out = workdir / "out", workdir / "large-out"
+    out = workdir / "out"
     exe = str(cdgen)
     return [
         Case("python -c pass", [sys.executable, "-c", "pass"], example, None),
@@ -162,12 +173,15 @@ def prepare(workdir: Path, cdgen: Path) -> list[Case]:
             None,
             out,
         ),
-        Case(
-            f"generate, {SERVICES} services",
-            [exe, "generate", "--force", "--config", "cdgen.yml", "--output", str(large_out)],
-            large,
-            2.0,
-            large_out,
+        *(
+            Case(
+                f"generate, {count} service{'' if count == 1 else 's'}",
+                [exe, "generate", "--force", "--config", "cdgen.yml", "--output", "out"],
+                repo,
+                2.0 if count == max(SERVICES) else None,
+                repo / "out",
+            )
+            for count, repo in monorepos.items()
         ),
     ]
 
@@ -195,16 +209,17 @@ def render_table(results: list[Result], runs: int) -> str:
         f"cdgen CLI: median whole-process wall time of {runs} runs after a warm-up",
         f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs",
         "",
-        f"{'case':<26} {'median':>9} {'ratio':>7} {'budget':>9}  verdict",
+        f"{'case':<26} {'median':>9} {'ratio':>7} {'budget':>9}  {'verdict':<7} {'cd.yml':>10}",
     ]
     for result in results:
         if result.error is not None:
             rows.append(f"{result.name:<26} not available ({result.error})")
             continue
         ratio = "—" if result.ratio is None else f"{result.ratio:.1f}x"
+        size = "" if result.cd_yml_bytes is None else f"{result.cd_yml_bytes:,} B"
         rows.append(
             f"{result.name:<26} {seconds(result.median_s):>9} {ratio:>7} "
-            f"{seconds(result.budget_s):>9}  {result.verdict}"
+            f"{seconds(result.budget_s):>9}  {result.verdict:<7} {size:>10}".rstrip()
         )
     return "\n".join(rows)
 

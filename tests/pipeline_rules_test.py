@@ -107,7 +107,11 @@ def test_a_timed_out_e2e_fails_its_step_and_rolls_back(name: str) -> None:
             rollback = job["steps"][_steps_by_id(job)["rollback"]]
             assert rollback["if"].startswith("always() && ")
             assert "steps.e2e.outcome != 'success'" in rollback["if"]
-            assert rollback["with"]["only-if-live"] == "${{ steps.deploy.outputs.deployed-image }}"
+            if "services" in descriptor:  # each service's image it set, in the results
+                assert rollback["with"]["results"] == "${{ steps.deploy.outputs.services }}"
+            else:
+                live = rollback["with"]["only-if-live"]
+                assert live == "${{ steps.deploy.outputs.deployed-image }}"
 
 
 @pytest.mark.parametrize("name", SINGLE_IMAGE_SCENARIOS)

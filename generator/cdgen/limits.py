@@ -1,4 +1,5 @@
-"""GitHub's documented limits that a generated pipeline must stay within.
+"""The limits a generated pipeline must stay within: GitHub's documented ones, and the one
+environment string a runner can hand to a step.
 
 From "Actions limits" (https://docs.github.com/en/actions/reference/limits) and "Usage
 limits" for GitHub-hosted runners: a workflow file over 500 KB starts no runs; a job on a

@@ -114,6 +114,15 @@ NEEDED = {
 }
 # A static site's steps (target vercel or cloudflare-pages) name its project, not a cluster.
 SITE = {"target", "site-project", "site-account", "site-token", "environment"}
+# A monorepo's steps (`services`): each service's Deployment comes from the `services` table,
+# its image from `images` (the build's or the checked one) or from an earlier step's `results`.
+FLEET = {
+    "deploy": {"services", "images", "namespace"},
+    "verify": {"services", "images", "namespace"},
+    "rollback": {"services", "namespace"},
+    "record": {"results", "github-token"},
+    "changes": {"services", "environment"},
+}
 
 
 def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
@@ -130,7 +139,13 @@ def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
                     assert inputs <= set(ACTION["inputs"]), where
                     mode = step["with"].get("mode", "deploy")
                     site = step["with"].get("target", "kubernetes") != "kubernetes"
-                    assert (SITE if site else NEEDED[mode]) <= inputs, where
+                    fleet = "services" in inputs or "results" in inputs
+                    needed = SITE if site else FLEET[mode] if fleet else NEEDED[mode]
+                    assert needed <= inputs, where
+                    if fleet and mode == "rollback":
+                        assert len(inputs & {"images", "results"}) == 1, where
+                    if fleet:
+                        assert not inputs & {"image", "deployment", "container"}, where
                     if mode == "record":
                         assert not inputs & CLUSTER, where
                     if site:
@@ -138,4 +153,4 @@ def test_generated_deploy_jobs_use_exactly_these_inputs() -> None:
                     modes.add(mode)
                     used |= inputs
     assert {"kubeconfig", "github-token", "commit", "record-open", "site-production"} <= used
-    assert modes == set(NEEDED)
+    assert modes == set(FLEET)
