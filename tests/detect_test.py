@@ -15,10 +15,15 @@ from cdgen.init.git_remote import parse_remote_url, read_config_remote
 from cdgen.init.manifests import image_score
 
 
+def where(dockerfile: DockerfileInfo | None) -> tuple[str, str] | None:
+    """A Dockerfile's path and build context."""
+    return (dockerfile.path, dockerfile.context) if dockerfile else None
+
+
 def test_node_service_with_manifests(tmp_path: Path) -> None:
     d = detect_repository(make_node_service(tmp_path / "api"))
 
-    assert d.dockerfile == DockerfileInfo(path="Dockerfile", context=".")
+    assert where(d.dockerfile) == ("Dockerfile", ".")
     assert d.node is not None
     assert d.node.name == "@acme/api"
     assert d.node.test == "npm test"
@@ -47,7 +52,7 @@ def test_python_service(tmp_path: Path) -> None:
     d = detect_repository(make_python_service(tmp_path / "billing"))
 
     # A Dockerfile in docker/ is built with the repository as its context.
-    assert d.dockerfile == DockerfileInfo(path="docker/Dockerfile", context=".")
+    assert where(d.dockerfile) == ("docker/Dockerfile", ".")
     assert d.node is None
     assert d.python is not None
     assert (d.python.name, d.python.test) == ("billing", "python -m pytest")
@@ -82,7 +87,7 @@ def test_empty_directory(tmp_path: Path) -> None:
     assert len(d.notes) == 3
     assert [n.split(" ", 3)[:3] for n in d.notes] == [
         ["No", "Dockerfile", "found"],
-        ["No", "package.json", "or"],
+        ["No", "package.json,", "Python,"],
         ["No", "git", "remote"],
     ]
 
@@ -162,7 +167,7 @@ def test_dockerfile_in_a_service_folder_is_its_context(tmp_path: Path) -> None:
 
     d = detect_repository(tmp_path)
 
-    assert d.dockerfile == DockerfileInfo(path="app/Dockerfile", context="app")
+    assert where(d.dockerfile) == ("app/Dockerfile", "app")
     assert d.node is not None
     assert (d.node.directory, d.node.test, d.node.e2e) == ("app", None, "yarn run e2e")
     assert d.node.node_version == "20"
@@ -174,7 +179,7 @@ def test_root_dockerfile_variants_and_preference(tmp_path: Path) -> None:
 
     d = detect_repository(tmp_path)
 
-    assert d.dockerfile == DockerfileInfo(path="Dockerfile.prod", context=".")
+    assert where(d.dockerfile) == ("Dockerfile.prod", ".")
     assert any(
         "Several Dockerfiles found (Dockerfile.prod, docker/Dockerfile)" in n for n in d.notes
     )

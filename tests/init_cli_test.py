@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 from support.init_repos import git_init, make_node_service, make_python_service, write
+from support.service_repos import make_microservices
 from typer.testing import CliRunner
 
 from cdgen.cli import app, main
@@ -175,3 +176,60 @@ def test_init_suggests_lf_line_endings_until_gitattributes_asks_for_them(tmp_pat
     result = runner.invoke(app, ["init", str(tmp_path / "b"), "--yes"])
     assert result.exit_code == 0, result.output
     assert ".gitattributes" not in result.output
+
+
+def test_init_on_a_service_deep_in_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_init(tmp_path, "https://github.com/acme/ledger.git")
+    write(
+        tmp_path,
+        "services/ledger/build/Dockerfile",
+        "FROM golang:1.23 AS build\nCOPY . .\nFROM build AS test\nRUN go test ./...\n"
+        "FROM gcr.io/distroless/static\n",
+    )
+    write(tmp_path, "services/ledger/go.mod", "module ledger\n")
+    write(
+        tmp_path,
+        "deploy/k8s/ledger.yaml",
+        "kind: Deployment\nmetadata: {name: ledger, namespace: money}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: ledger\n          image: ghcr.io/acme/ledger\n"
+        "          readinessProbe: {httpGet: {path: /ready, port: 8080}}\n",
+    )
+    result = runner.invoke(app, ["init", str(tmp_path), "--yes"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "cdgen.yml").read_text()
+    descriptor = YAML(typ="safe").load(text)
+    assert descriptor["image"]["context"] == "services/ledger"
+    assert descriptor["image"]["dockerfile"] == "services/ledger/build/Dockerfile"
+    assert "test" not in descriptor["image"]  # go test cannot run in a distroless image
+    assert "# test: go test ./...  # services/ledger/go.mod, but" in text
+    assert descriptor["image"]["test-stage"] == "test"
+    assert "runs the tests; from services/ledger/build/Dockerfile:3" in text
+    staging = descriptor["environments"][0]
+    assert (staging["kubernetes"]["namespace"], staging["smoke"]["path"]) == ("money", "/ready")
+    assert generated(tmp_path) == EXPECTED
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0
+
+
+def test_init_on_the_microservices_demo_validates_generates_and_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cdgen.yml init writes for eleven services (two with a Dockerfile test stage, one
+    written `AS Test`) is valid, generates, and `cdgen check` finds it current; each test
+    stage reaches its service's build."""
+    root = make_microservices(tmp_path / "boutique")
+    result = runner.invoke(app, ["init", str(root), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert generated(root) == EXPECTED
+    monkeypatch.chdir(root)
+    assert main(["validate"]) == 0
+    assert main(["check"]) == 0
+    services = YAML(typ="safe").load((root / "cdgen.yml").read_text())["services"]
+    stages = {s["name"]: s["image"].get("test-stage") for s in services}
+    assert {n: s for n, s in stages.items() if s} == {"email": "Test", "shipping": "test"}
+    for workflow in ("cd", "ci"):
+        text = (root / f".github/workflows/{workflow}.yml").read_text()
+        assert '"service": "email"' in text and '"test-stage": "Test"' in text
+        assert "target: ${{ matrix.test-stage }}" in text

@@ -139,6 +139,7 @@ class Image:
     test: str | None
     test_shell: bool
     attest: bool
+    test_stage: str | None = None  # a Dockerfile stage built (for the runner only) before the push
 
     @property
     def multi_platform(self) -> bool:
@@ -266,6 +267,7 @@ def _build_image(raw: dict[str, Any]) -> Image:
         test=d["test"],
         test_shell=bool(d["test-shell"]),
         attest=bool(d["attest"]),
+        test_stage=d.get("test-stage"),
     )
 
 

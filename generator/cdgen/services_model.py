@@ -38,6 +38,7 @@ class ServiceImage:
     platforms: tuple[str, ...]
     test: str | None
     test_shell: bool
+    test_stage: str | None = None  # a Dockerfile stage built (for the runner only) before the push
 
     @property
     def multi_platform(self) -> bool:
@@ -90,6 +91,7 @@ def _build_service(
         platforms=tuple(str(p) for p in d["platforms"]),
         test=d["test"],
         test_shell=bool(d["test-shell"]),
+        test_stage=d.get("test-stage"),
     )
     paths = tuple(str(p) for p in raw.get("paths") or (context,))
     placements = tuple(_place(raw, env) for env in environments)
@@ -135,6 +137,7 @@ def changes_table(services: tuple[Service, ...], image: Image) -> str:
             "multi-platform": service.image.multi_platform,
             "test": service.image.test or "",
             "test-shell": service.image.test_shell,
+            "test-stage": service.image.test_stage or "",
         }
         rows.append(json.dumps(row, ensure_ascii=False, separators=(", ", ": ")))
     return _json_lines(rows)

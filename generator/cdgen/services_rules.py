@@ -15,7 +15,14 @@ from cdgen.errors import Violation
 
 At = Callable[[list[PathItem], str], Violation]
 # Keys of the top-level `image` that each service sets for itself in the services form.
-PER_SERVICE_IMAGE_KEYS = ("context", "dockerfile", "platforms", "test", "test-shell")
+PER_SERVICE_IMAGE_KEYS = (
+    "context",
+    "dockerfile",
+    "platforms",
+    "test",
+    "test-shell",
+    "test-stage",
+)
 DOCKER_HUB = "docker.io"
 
 

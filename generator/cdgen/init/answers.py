@@ -6,28 +6,63 @@ The flow is `questions(d)` → the CLI prompts (or takes each default with `--ye
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from cdgen import rules
-from cdgen.cloud import Login
-from cdgen.init.canary import CanaryAnswers, build_canary, offer
-from cdgen.init.detect import Deployment, Detection
+from cdgen.init.canary import build_canary, offer
+from cdgen.init.detect import DEFAULT_NAME, Detection
+from cdgen.init.guesses import (
+    PRODUCTION,
+    STAGING,
+    deployment_names,
+    detect_namespace,
+    drop_answered,
+    env_key,
+    explain_kubernetes,
+    namespace_notes,
+    shared_sources,
+    single_sources,
+    test_remarks,
+    test_stage_guess,
+)
 from cdgen.init.registry import Registry, detect_registry
+from cdgen.init.service_answers import build_services, shared_registry
+from cdgen.init.settings import (
+    APPROVALS,
+    INIT_APPROVAL,
+    PLACEHOLDER_URLS,
+    SMOKE_SETTINGS,
+    Approval,
+    E2eAnswers,
+    EnvironmentAnswers,
+    ImageAnswers,
+    InitAnswers,
+    KubernetesAnswers,
+    SmokeAnswers,
+)
 from cdgen.resources import schema_defaults
 
-Approval = Literal["reviewers", "manual", "none"]
-APPROVALS: tuple[Approval, ...] = ("reviewers", "manual", "none")
-STAGING, PRODUCTION = "staging", "production"
-PLACEHOLDER_URLS = {STAGING: "https://staging.example.com", PRODUCTION: "https://example.com"}
-DEFAULT_NAME = "app"
-# init's own choices, where it writes more than the schema's default:
-INIT_APPROVAL: Approval = "reviewers"  # production waits for a person
-INIT_ROLLBACK_ON_FAILURE = True  # a failed e2e run takes staging back
-_ENV_ALIASES = {STAGING: {"staging", "stage", "stg"}, PRODUCTION: {"production", "prod", "prd"}}
-_ALL_ALIASES = _ENV_ALIASES[STAGING] | _ENV_ALIASES[PRODUCTION]
+__all__ = [
+    "APPROVALS",
+    "INIT_APPROVAL",
+    "PLACEHOLDER_URLS",
+    "PRODUCTION",
+    "STAGING",
+    "Approval",
+    "E2eAnswers",
+    "EnvironmentAnswers",
+    "ImageAnswers",
+    "InitAnswers",
+    "KubernetesAnswers",
+    "Question",
+    "SmokeAnswers",
+    "answers_from_detection",
+    "default_name",
+    "env_key",
+    "questions",
+]
+
 # Which rule checks an answer, by the last part of its key.
 _OPTIONAL = frozenset(
     {
@@ -47,76 +82,6 @@ _RULE_OF_FIELD = {
 }
 
 
-def schema_default(*where: str) -> Callable[[], Any]:
-    """A dataclass default read from the schema, the one source of every default."""
-    *mapping, key = where
-    return lambda: schema_defaults(*mapping)[key]
-
-
-@dataclass(frozen=True)
-class ImageAnswers:
-    repository: str | None  # None: the GitHub repository, lowercased, at run time
-    context: str = field(default_factory=schema_default("image", "context"))
-    dockerfile: str = field(default_factory=schema_default("image", "dockerfile"))
-    test: str | None = None
-    registry: str = field(default_factory=schema_default("image", "registry"))
-    platforms: tuple[str, ...] = field(
-        default_factory=lambda: tuple(schema_defaults("image")["platforms"])
-    )
-    tag_latest: bool = field(default_factory=schema_default("image", "tag-latest"))
-    attest: bool = field(default_factory=schema_default("image", "attest"))
-    login: Login | None = None  # None: ghcr.io, with the workflow's own token
-
-
-_K8S = ("environments", "[]", "kubernetes")
-_SMOKE = ("environments", "[]", "smoke")
-
-
-@dataclass(frozen=True)
-class KubernetesAnswers:
-    namespace: str
-    deployment: str
-    container: str
-    kubeconfig_secret: str = field(default_factory=schema_default(*_K8S, "kubeconfig-secret"))
-    rollout_timeout: str = field(default_factory=schema_default(*_K8S, "rollout-timeout"))
-
-
-@dataclass(frozen=True)
-class SmokeAnswers:
-    path: str = field(default_factory=schema_default(*_SMOKE, "path"))
-    retries: int = field(default_factory=schema_default(*_SMOKE, "retries"))
-    interval: str = field(default_factory=schema_default(*_SMOKE, "interval"))
-    expect_version: bool = field(default_factory=schema_default(*_SMOKE, "expect-version"))
-
-
-@dataclass(frozen=True)
-class E2eAnswers:
-    run: str
-    node_version: str | None = None
-    rollback_on_failure: bool = INIT_ROLLBACK_ON_FAILURE
-
-
-@dataclass(frozen=True)
-class EnvironmentAnswers:
-    name: str
-    url: str
-    approval: Approval
-    kubernetes: KubernetesAnswers
-    smoke: SmokeAnswers
-    e2e: E2eAnswers | None = None
-    canary: CanaryAnswers | None = None
-
-
-@dataclass(frozen=True)
-class InitAnswers:
-    name: str
-    branch: str
-    github_repository: str | None  # owner/name for the gh commands; None: unknown
-    image: ImageAnswers
-    environments: tuple[EnvironmentAnswers, ...]
-    notes: tuple[str, ...] = ()  # detection notes, then problems with the overrides
-
-
 @dataclass(frozen=True)
 class Question:
     key: str
@@ -133,26 +98,22 @@ class Question:
         return rules.check_value(self.rule, answer)
 
 
-def env_key(environment: str, field: str) -> str:
-    return f"environments.{environment}.{field}"
-
-
 def questions(d: Detection) -> list[Question]:
     """What to ask, in order: everything detection could not settle, with defaults."""
     values = default_values(d)
+    what = "Project name (each service is named by its folder)" if d.services else "Service name"
     asked = [
-        Question("name", "Service name", values["name"], "name"),
+        Question("name", what, values["name"], "name"),
         Question("branch", "Branch whose pushes deploy", values["branch"], "branch"),
     ]
-    if d.test_command is None:
+    if d.test_command is None and not d.services:
         text = "Command that tests the built image, run inside it (empty: none)"
         asked.append(Question("image.test", text, "", "command", optional=True))
-    if d.pick_deployment(values["name"]) is None:
+    if d.pick_deployment(values["name"]) is None and not d.services:
         text = "Kubernetes Deployment to update (empty: the service name)"
         asked.append(Question("kubernetes.deployment", text, "", "name", optional=True))
-    deployment = d.pick_deployment(values["name"])
     for env in (STAGING, PRODUCTION):
-        if detect_namespace(d, deployment, env) is None:
+        if detect_namespace(d.deployments, deployment_names(d, values["name"]), env) is None:
             key = env_key(env, "namespace")
             asked.append(Question(key, f"Kubernetes namespace in {env}", values[key], "name"))
         key = env_key(env, "url")
@@ -169,30 +130,39 @@ def questions(d: Detection) -> list[Question]:
         "without, promotions check the image's tag and branch instead (yes | no)"
     )
     asked.append(Question("image.attest", text, values["image.attest"], "yes-no"))
-    asked.append(Question(env_key(PRODUCTION, "canary"), offer(d), "", "url", optional=True))
+    if not d.services:  # a canary judges one Deployment
+        asked.append(Question(env_key(PRODUCTION, "canary"), offer(d), "", "url", optional=True))
     return asked
 
 
 def default_values(d: Detection) -> dict[str, str]:
     name = default_name(d)
-    deployment = d.pick_deployment(name)
+    deployment = None if d.services else d.pick_deployment(name)
     branch = d.branch if d.branch and rules.is_valid("branch", d.branch) else None
     values = {
         "name": name,
         "branch": branch or schema_defaults()["branch"],
         "image.test": d.test_command or "",
         "kubernetes.deployment": deployment.name if deployment else "",
-        "smoke.path": d.probe_path(deployment.name if deployment else name)
-        or schema_defaults(*_SMOKE)["path"],
+        "smoke.path": default_smoke_path(d, deployment.name if deployment else name),
         env_key(STAGING, "e2e"): d.node.e2e if d.node and d.node.e2e else "",
         env_key(PRODUCTION, "approval"): INIT_APPROVAL,
         "image.attest": "yes" if schema_defaults("image")["attest"] else "no",
         env_key(PRODUCTION, "canary"): "",  # init offers a canary; it takes a Prometheus
     }
+    names = deployment_names(d, name)
     for env in (STAGING, PRODUCTION):
         values[env_key(env, "url")] = PLACEHOLDER_URLS[env]
-        values[env_key(env, "namespace")] = detect_namespace(d, deployment, env) or env
+        found = detect_namespace(d.deployments, names, env)
+        values[env_key(env, "namespace")] = found.namespace if found and found.namespace else env
     return values
+
+
+def default_smoke_path(d: Detection, deployment: str) -> str:
+    """The single service's HTTP readiness probe path, else the schema's default (with
+    services, each service's probe is its own smoke path)."""
+    probe = None if d.services else d.probe_path(deployment)
+    return probe or str(schema_defaults(*SMOKE_SETTINGS)["path"])
 
 
 def default_name(d: Detection) -> str:
@@ -205,21 +175,6 @@ def default_name(d: Detection) -> str:
     return DEFAULT_NAME
 
 
-def detect_namespace(d: Detection, deployment: Deployment | None, env: str) -> str | None:
-    """The namespace of the environment's own manifest, else of a shared one."""
-    same = [x for x in d.deployments if deployment is None or x.name == deployment.name]
-    namespaced = [x for x in same if x.namespace and rules.is_valid("name", x.namespace)]
-    own = [x for x in namespaced if name_words(x) & _ENV_ALIASES[env]]
-    shared = [x for x in namespaced if not name_words(x) & _ALL_ALIASES]
-    chosen = own or shared
-    return chosen[0].namespace if chosen else None
-
-
-def name_words(deployment: Deployment) -> set[str]:
-    """The words of a Deployment's namespace and file path (`k8s/prod/app.yaml`: k8s, prod…)."""
-    return set(re.split(r"[^a-z0-9]+", f"{deployment.namespace} {deployment.file}".lower()))
-
-
 def answers_from_detection(d: Detection, overrides: Mapping[str, str] | None = None) -> InitAnswers:
     """The answers for `cdgen init`: defaults from `d`, replaced by valid `overrides`.
 
@@ -228,6 +183,7 @@ def answers_from_detection(d: Detection, overrides: Mapping[str, str] | None = N
     """
     values = default_values(d)
     notes = list(d.notes)
+    answered: set[str] = set()
     for key, answer in sorted((overrides or {}).items()):
         if key not in values:
             notes.append(f"{key}: not a setting cdgen init asks about; ignored.")
@@ -235,14 +191,19 @@ def answers_from_detection(d: Detection, overrides: Mapping[str, str] | None = N
         field = key.rsplit(".", 1)[-1]
         rule = _RULE_OF_FIELD.get(field, field)
         problem = Question(key, key, values[key], rule, optional=key in _OPTIONAL).check(answer)
-        if problem is None:
-            values[key] = answer.strip()
-        else:
+        if problem is not None:
             notes.append(f"{key}: {answer!r} {problem}; using {values[key]!r} instead.")
-    return build_answers(d, values, notes)
+        elif answer.strip() != values[key]:
+            values[key] = answer.strip()
+            answered.add(key)
+    if d.services:
+        return build_services_answers(d, values, notes, answered)
+    return build_answers(d, values, notes, answered)
 
 
-def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> InitAnswers:
+def build_answers(
+    d: Detection, values: Mapping[str, str], notes: list[str], answered: set[str]
+) -> InitAnswers:
     name = values["name"]
     deployment = values["kubernetes.deployment"] or name
     notes += explain_kubernetes(d, deployment)
@@ -264,39 +225,47 @@ def build_answers(d: Detection, values: Mapping[str, str], notes: list[str]) -> 
         image=build_image(d, values, registry),
         environments=environments,
         notes=tuple(notes),
+        sources=drop_answered(single_sources(d, name, deployment), answered),
+        remarks=single_remarks(d, values),
     )
 
 
-def explain_kubernetes(d: Detection, deployment: str) -> list[str]:
-    """Notes on detected Kubernetes objects cdgen.yml does not use as they are."""
-    notes = [
-        f"{x.file}: Deployment {x.name!r} cannot be named in cdgen.yml ({problem}); "
-        "set kubernetes.deployment by hand."
-        for x in d.deployments
-        if (problem := rules.check_value("name", x.name))
-    ]
-    others = sorted({x.name for x in d.deployments if x.name != deployment})
-    if others and any(x.name == deployment for x in d.deployments):
-        notes.append(f"Using Deployment {deployment!r}; also found: {', '.join(others)}.")
-    chosen = [x for x in d.deployments if x.name == deployment]
-    container = d.pick_container(deployment)
-    if chosen and container and len(chosen[0].containers) > 1:
-        notes.append(
-            f"Deployment {deployment!r} has containers {', '.join(chosen[0].container_names)}; "
-            f"cdgen sets the image of {container.name!r} (kubernetes.container)."
+def single_remarks(d: Detection, values: Mapping[str, str]) -> dict[str, str]:
+    remarks = test_remarks(d.test)
+    if values["image.test"]:
+        remarks.pop("image.test", None)  # a command the user gave replaces the guess
+    return remarks
+
+
+def build_services_answers(
+    d: Detection, values: Mapping[str, str], notes: list[str], answered: set[str]
+) -> InitAnswers:
+    """The services form: each service's image and Deployment, the environments shared."""
+    name = values["name"]
+    services = build_services(d, notes)
+    registry, repositories, note = shared_registry(d, name)
+    notes += [note] if note else []
+    if registry is not None:
+        services = tuple(
+            replace(s, repository=repositories[s.name])
+            if repositories[s.name] != f"{registry.repository}/{s.name}"
+            else s
+            for s in services
         )
-    path = container.probe_path if container else None
-    if container and path and (problem := rules.check_value("smoke-path", path)):
-        notes.append(
-            f"{chosen[0].file}: the readiness probe path {path!r} of {container.name!r} "
-            f"cannot be smoke.path ({problem})."
-        )
-    if chosen and all(x.namespace is None for x in chosen):
-        notes.append(
-            f"{chosen[0].file}: Deployment {deployment!r} sets no namespace; check "
-            "kubernetes.namespace in each environment."
-        )
-    return notes
+    image = replace(build_image(d, values, registry), context=".", dockerfile="Dockerfile")
+    namespaces = {e: values[env_key(e, "namespace")] for e in (STAGING, PRODUCTION)}
+    return InitAnswers(
+        name=name,
+        branch=values["branch"],
+        github_repository=d.remote.slug if d.remote else None,
+        image=replace(image, test=None, test_stage=None),
+        environments=tuple(
+            build_environment(d, values, e, None, None) for e in (STAGING, PRODUCTION)
+        ),
+        notes=tuple(notes + namespace_notes(d, namespaces)),
+        services=services,
+        sources=drop_answered(shared_sources(d, name), answered),
+    )
 
 
 def build_image(
@@ -304,11 +273,13 @@ def build_image(
 ) -> ImageAnswers:
     """The image answers, on the registry the manifests already use when init can log in."""
     repository = rules.to_image_repository(d.remote.slug) if d.remote else None
+    stage = test_stage_guess(d.dockerfile)
     image = ImageAnswers(
         repository=repository,
         context=d.dockerfile.context if d.dockerfile else ".",
         dockerfile=d.dockerfile.path if d.dockerfile else "Dockerfile",
         test=values["image.test"] or None,
+        test_stage=stage[0] if stage else None,
         attest=values["image.attest"] == "yes",
     )
     if registry is None:
@@ -319,7 +290,11 @@ def build_image(
 
 
 def build_environment(
-    d: Detection, values: Mapping[str, str], env: str, deployment: str, container: str
+    d: Detection,
+    values: Mapping[str, str],
+    env: str,
+    deployment: str | None,
+    container: str | None,
 ) -> EnvironmentAnswers:
     e2e_run = values.get(env_key(env, "e2e"), "")
     node_version = d.node.node_version if d.node else None

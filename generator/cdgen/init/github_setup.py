@@ -26,19 +26,30 @@ def setup_commands(answers: InitAnswers) -> list[str]:
         f"# as a repository admin. Each environment only accepts deploys from {answers.branch}.",
     ]
     for environment in answers.environments:
-        lines += environment_commands(environment, answers.branch, answers.github_repository)
+        deployments = deployment_names(answers, environment)
+        lines += environment_commands(
+            environment, answers.branch, answers.github_repository, deployments
+        )
     return lines
 
 
+def deployment_names(answers: InitAnswers, environment: EnvironmentAnswers) -> list[str]:
+    """The Deployments the pipeline updates in the environment: each service's, or the one."""
+    if answers.services:
+        return [s.deployment or s.name for s in answers.services]
+    return [environment.kubernetes.deployment or answers.name]
+
+
 def environment_commands(
-    environment: EnvironmentAnswers, branch: str, repository: str | None
+    environment: EnvironmentAnswers, branch: str, repository: str | None, deployments: list[str]
 ) -> list[str]:
     lines = environment_settings(
         environment.name, environment.approval, describe_approval(environment), branch, repository
     )
+    what = "Deployment" if len(deployments) == 1 else "Deployments"
     lines.append(
-        f"# kubeconfig-{environment.name}.yaml: a kubeconfig allowed to update Deployment "
-        f"{environment.kubernetes.deployment} in namespace {environment.kubernetes.namespace}"
+        f"# kubeconfig-{environment.name}.yaml: a kubeconfig allowed to update {what} "
+        f"{', '.join(deployments)} in namespace {environment.kubernetes.namespace}"
     )
     lines.append(secret_command(environment, repository))
     return lines
@@ -104,9 +115,13 @@ def first_deploy_steps(answers: InitAnswers) -> list[str]:
     for environment in answers.environments:
         k8s = environment.kubernetes
         ns = shlex.quote(k8s.namespace)
+        deployments = deployment_names(answers, environment)
+        what = "Deployment" if len(deployments) == 1 else "Deployments"
+        exist = "exists" if len(deployments) == 1 else "exist"
         lines += [
-            f"# {environment.name}: 1. Deployment {k8s.deployment} exists (with a readiness probe)",
-            f"kubectl get deployment/{k8s.deployment} --namespace {ns}",
+            f"# {environment.name}: 1. {what} {', '.join(deployments)} {exist} "
+            "(with a readiness probe)",
+            f"kubectl get {' '.join(f'deployment/{x}' for x in deployments)} --namespace {ns}",
             *pull_steps(answers, ns, image),
             "# 3. the kubeconfig's identity may do what the deploy does, and no more:",
             f"kubectl apply --namespace {ns} -f - <<'ROLE'",

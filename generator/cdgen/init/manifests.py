@@ -2,45 +2,20 @@
 
 Every YAML file is a candidate, wherever it lives (`k8s/`, `kubernetes-manifests/`,
 `kustomize/overlays/prod/`…), except in folders of dependencies, tooling and version
-control. The walk is bounded in depth and file count, and every file is read with the
-bounds of reading.py.
+control. The walk is tree.py's, bounded, and every file is read with the bounds of
+reading.py.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdgen.init.reading import load_yaml_documents, read_text
+from cdgen.init.tree import find_files
 
-_SKIPPED_FOLDERS = frozenset(
-    {
-        ".cache",
-        ".git",
-        ".github",
-        ".hg",
-        ".idea",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".terraform",
-        ".tox",
-        ".venv",
-        ".vscode",
-        "__pycache__",
-        "bower_components",
-        "dist",
-        "node_modules",
-        "target",
-        "vendor",
-        "venv",
-    }
-)
-MAX_DEPTH = 6
-MAX_FILES = 1000
-MAX_FOLDERS = 5000
+_PROBE_KINDS = ("httpGet", "grpc", "tcpSocket", "exec")
 
 
 @dataclass(frozen=True)
@@ -48,6 +23,7 @@ class Container:
     name: str
     image: str | None
     probe_path: str | None  # the path of an HTTP readiness probe
+    probe_kind: str | None = None  # the readiness probe's handler: httpGet, grpc, tcpSocket, exec
 
 
 @dataclass(frozen=True)
@@ -86,25 +62,8 @@ def find_deployments(root: Path, notes: list[str]) -> tuple[Deployment, ...]:
 
 
 def list_yaml_files(root: Path, notes: list[str]) -> list[Path]:
-    """The repository's YAML files in path order, at most MAX_FILES, MAX_DEPTH folders deep."""
-    files: list[Path] = []
-    walk = os.walk(root)  # symbolic links are not followed
-    for visited, (folder, subfolders, filenames) in enumerate(walk):
-        if visited == MAX_FOLDERS:
-            notes.append(f"Kubernetes manifests were looked for in {MAX_FOLDERS} folders only.")
-            break
-        depth = len(Path(folder).relative_to(root).parts)
-        subfolders[:] = (
-            sorted(s for s in subfolders if s not in _SKIPPED_FOLDERS) if depth < MAX_DEPTH else []
-        )
-        files.extend(Path(folder) / f for f in sorted(filenames) if f.endswith((".yaml", ".yml")))
-        if len(files) > MAX_FILES:
-            notes.append(
-                f"More than {MAX_FILES} YAML files: Kubernetes manifests were looked for in "
-                f"the first {MAX_FILES} only."
-            )
-            return files[:MAX_FILES]
-    return files
+    """The repository's YAML files in path order, within the bounds of the walk."""
+    return find_files(root, lambda name: name.endswith((".yaml", ".yml")), notes, what="YAML files")
 
 
 def iterate_objects(documents: list[object]) -> Iterator[dict[str, object]]:
@@ -148,6 +107,7 @@ def read_containers(document: dict[str, object]) -> tuple[Container, ...]:
             name=item["name"],
             image=image if isinstance(image := item.get("image"), str) else None,
             probe_path=path if isinstance(path := _dig(item, *_PROBE), str) else None,
+            probe_kind=read_probe_kind(item),
         )
         for item in node
         if isinstance(item, dict) and isinstance(item.get("name"), str)
@@ -155,6 +115,13 @@ def read_containers(document: dict[str, object]) -> tuple[Container, ...]:
 
 
 _PROBE = ("readinessProbe", "httpGet", "path")
+
+
+def read_probe_kind(container: dict[str, object]) -> str | None:
+    probe = container.get("readinessProbe")
+    if not isinstance(probe, dict):
+        return None
+    return next((kind for kind in _PROBE_KINDS if kind in probe), None)
 
 
 def _dig(node: object, *keys: str) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -20,7 +21,10 @@ from cdgen.init.answers import (
     SmokeAnswers,
 )
 from cdgen.init.canary import CanaryAnswers
+from cdgen.init.commented import add_comment, with_source
+from cdgen.init.scaffold_services import SERVICES, SHARED_IMAGE, build_services
 
+__all__ = ["HEADER", "SCHEMA_URL", "add_comment", "dump_yaml", "render_descriptor"]
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/cdgen-dev/cdgen/"
     f"v{__version__.split('.')[0]}/schemas/cdgen.schema.json"
@@ -36,6 +40,16 @@ _REGISTRY_COMMENTS = {
     "aws": "the manifests' ECR registry; init printed how to create the push role",
     "secrets": "the manifests' Docker Hub; init printed how to set the two secrets",
 }
+_ATTEST = {
+    True: "provenance: public repositories or GitHub Enterprise Cloud",
+    False: "no provenance (private repository): promotions check tag and branch",
+}
+_NAME = "service name; the default Deployment and container"
+_SMOKE = {
+    False: "After each deploy: url + path must answer HTTP 200, or the deploy is rolled back.",
+    True: "After each deploy: url + each service's smoke path (this one unless it has its own)\n"
+    "must answer HTTP 200, or every service this run changed here is rolled back.",
+}
 _APPROVAL_COMMENTS = {
     "none": "deploys without waiting (continuous deployment)",
     "reviewers": "each deploy waits for the environment's required reviewers",
@@ -45,21 +59,33 @@ _APPROVAL_COMMENTS = {
 
 def render_descriptor(answers: InitAnswers) -> str:
     """The commented YAML text of `answers`; the same answers give the same bytes."""
+    sources = answers.sources
     root = CommentedMap()
     root["version"] = 1
     root["name"] = answers.name
     root["branch"] = answers.branch
-    root["image"] = build_image(answers.image)
-    root["environments"] = CommentedSeq(build_environment(e) for e in answers.environments)
+    if answers.services:
+        root["image"] = build_shared_image(answers.image)
+        root["services"] = build_services(answers.services)
+    else:
+        root["image"] = build_image(answers.image, sources, answers.remarks)
+    root["environments"] = CommentedSeq(
+        build_environment(e, sources, shared=bool(answers.services)) for e in answers.environments
+    )
     root.yaml_set_start_comment(HEADER)
     add_comment(root, "version", "descriptor format", 0)
-    add_comment(root, "name", "service name; the default Deployment and container", 0)
+    name = "the project; each service names its own Deployment" if answers.services else _NAME
+    add_comment(root, "name", with_source(name, sources.get("name")), 0)
     add_comment(root, "branch", "pushes to this branch build and deploy", 0)
-    root.yaml_set_comment_before_after_key(
-        "image",
-        before="\nThe image: built once per commit, tested inside itself, pushed tagged with\n"
-        "the commit SHA, and deployed everywhere by its digest (never rebuilt).",
-    )
+    if answers.services:
+        root.yaml_set_comment_before_after_key("image", before=SHARED_IMAGE)
+        root.yaml_set_comment_before_after_key("services", before=SERVICES)
+    else:
+        root.yaml_set_comment_before_after_key(
+            "image",
+            before="\nThe image: built once per commit, tested inside itself, pushed tagged "
+            "with\nthe commit SHA, and deployed everywhere by its digest (never rebuilt).",
+        )
     root.yaml_set_comment_before_after_key(
         "environments",
         before="\nEnvironments in promotion order: each deploys only after the one before it\n"
@@ -77,19 +103,12 @@ def dump_yaml(root: CommentedMap) -> str:
     return stream.getvalue()
 
 
-def add_comment(node: CommentedMap, key: str, text: str, indent: int) -> None:
-    """A comment two spaces after `key: value` on a line indented by `indent`."""
-    value = node[key]
-    if isinstance(value, bool):
-        shown = "true" if value else "false"
-    elif isinstance(value, DoubleQuotedScalarString):
-        shown = f'"{value}"'
-    else:
-        shown = str(value)
-    node.yaml_add_eol_comment(text, key, column=indent + len(key) + 2 + len(shown) + 2)
-
-
-def build_image(image: ImageAnswers) -> CommentedMap:
+def build_image(
+    image: ImageAnswers,
+    sources: Mapping[str, str] | None = None,
+    remarks: Mapping[str, str] | None = None,
+) -> CommentedMap:
+    sources, remarks = sources or {}, remarks or {}
     node = CommentedMap()
     node["registry"] = image.registry
     if image.login is not None:
@@ -105,23 +124,48 @@ def build_image(image: ImageAnswers) -> CommentedMap:
     node["attest"] = image.attest
     if image.test is not None:
         node["test"] = image.test
-        add_comment(node, "test", "runs inside the built image before it is pushed", 2)
+        what = "runs inside the built image before it is pushed"
+        add_comment(node, "test", with_source(what, sources.get("image.test")), 2)
+    if image.test_stage is not None:
+        node["test-stage"] = image.test_stage
+        what = "a Dockerfile stage, built before the push: its build runs the tests"
+        add_comment(node, "test-stage", with_source(what, sources.get("image.test-stage")), 2)
+    for key in ("context", "dockerfile"):
+        if f"image.{key}" in sources:
+            add_comment(node, key, with_source(None, sources[f"image.{key}"]), 2)
     add_comment(node, "registry", _REGISTRY_COMMENTS[image.login.kind if image.login else ""], 2)
     add_comment(node, "tag-latest", "also push :latest for humans; deploys use the digest", 2)
-    attest = (
-        "provenance: public repositories or GitHub Enterprise Cloud"
-        if image.attest
-        else "no provenance (private repository): promotions check tag and branch"
-    )
-    add_comment(node, "attest", attest, 2)
+    add_comment(node, "attest", _ATTEST[image.attest], 2)
     if image.repository is None:
         node.yaml_set_comment_before_after_key(
             "context", before="repository: acme/api  # default: this GitHub repository", indent=2
         )
     if image.test is None:
+        placeholder = "test: npm test  # a command run inside the built image before it is pushed"
+        shown = remarks.get("image.test", placeholder)
+        node.yaml_set_comment_before_after_key("tag-latest", before=shown, indent=2)
+    return node
+
+
+def build_shared_image(image: ImageAnswers) -> CommentedMap:
+    """The services form's top-level image: what every service's image shares."""
+    node = CommentedMap()
+    node["registry"] = image.registry
+    if image.login is not None:
+        node["login"] = build_login(image.login)
+    if image.repository is not None:
+        node["repository"] = image.repository
+        add_comment(node, "repository", "each service's image: <repository>/<its name>", 2)
+    node["tag-latest"] = image.tag_latest
+    node["attest"] = image.attest
+    add_comment(node, "registry", _REGISTRY_COMMENTS[image.login.kind if image.login else ""], 2)
+    add_comment(node, "tag-latest", "also push :latest for humans; deploys use the digest", 2)
+    add_comment(node, "attest", _ATTEST[image.attest], 2)
+    if image.repository is None:
         node.yaml_set_comment_before_after_key(
             "tag-latest",
-            before="test: npm test  # a command run inside the built image before it is pushed",
+            before="repository: acme/shop  # default: this GitHub repository; each service's "
+            "image: <repository>/<its name>",
             indent=2,
         )
     return node
@@ -138,21 +182,27 @@ def build_login(login: Login) -> CommentedMap:
     return node
 
 
-def build_environment(environment: EnvironmentAnswers) -> CommentedMap:
+def build_environment(
+    environment: EnvironmentAnswers, sources: Mapping[str, str] | None = None, shared: bool = False
+) -> CommentedMap:
+    """An environment; `shared`: with services, whose Deployments are their own."""
+    sources = sources or {}
+    where = {
+        "namespace": sources.get(f"environments.{environment.name}.namespace"),
+        "deployment": sources.get("kubernetes.deployment"),
+    }
     node = CommentedMap()
     node["name"] = environment.name
     node["url"] = environment.url
     node["approval"] = environment.approval
-    node["kubernetes"] = build_kubernetes(environment.kubernetes)
+    node["kubernetes"] = build_kubernetes(environment.kubernetes, where)
     node["smoke"] = build_smoke(environment.smoke)
     if PLACEHOLDER_URLS.get(environment.name) == environment.url:
         add_comment(node, "url", "placeholder: set the real URL", 4)
     add_comment(node, "approval", _APPROVAL_COMMENTS[environment.approval], 4)
-    node.yaml_set_comment_before_after_key(
-        "smoke",
-        before="After each deploy: url + path must answer HTTP 200, or the deploy is rolled back.",
-        indent=4,
-    )
+    if "smoke.path" in sources:
+        add_comment(node["smoke"], "path", with_source(None, sources["smoke.path"]), 6)
+    node.yaml_set_comment_before_after_key("smoke", before=_SMOKE[shared], indent=4)
     if environment.canary is not None:
         node["canary"] = build_canary(environment.canary)
         node.yaml_set_comment_before_after_key(
@@ -162,7 +212,7 @@ def build_environment(environment: EnvironmentAnswers) -> CommentedMap:
             indent=4,
         )
     if environment.e2e is not None:
-        node["e2e"] = build_e2e(environment.e2e)
+        node["e2e"] = build_e2e(environment.e2e, sources)
         node.yaml_set_comment_before_after_key(
             "e2e",
             before="End-to-end tests after each deploy (BASE_URL and DEPLOYED_SHA are set).",
@@ -171,15 +221,22 @@ def build_environment(environment: EnvironmentAnswers) -> CommentedMap:
     return node
 
 
-def build_kubernetes(kubernetes: KubernetesAnswers) -> CommentedMap:
+def build_kubernetes(
+    kubernetes: KubernetesAnswers, sources: Mapping[str, str | None] | None = None
+) -> CommentedMap:
     node = CommentedMap()
     node["kubeconfig-secret"] = kubernetes.kubeconfig_secret
     node["namespace"] = kubernetes.namespace
-    node["deployment"] = kubernetes.deployment
-    node["container"] = kubernetes.container
+    if kubernetes.deployment is not None:
+        node["deployment"] = kubernetes.deployment
+    if kubernetes.container is not None:
+        node["container"] = kubernetes.container
     node["rollout-timeout"] = kubernetes.rollout_timeout
     add_comment(node, "kubeconfig-secret", "environment secret holding a kubeconfig", 6)
     add_comment(node, "rollout-timeout", "a slower rollout is undone", 6)
+    for key, source in (sources or {}).items():
+        if key in node and source is not None:
+            add_comment(node, key, with_source(None, source), 6)
     return node
 
 
@@ -193,12 +250,16 @@ def build_smoke(smoke: SmokeAnswers) -> CommentedMap:
     return node
 
 
-def build_e2e(e2e: E2eAnswers) -> CommentedMap:
+def build_e2e(e2e: E2eAnswers, sources: Mapping[str, str] | None = None) -> CommentedMap:
+    sources = sources or {}
     node = CommentedMap()
     node["run"] = e2e.run
+    if "e2e.run" in sources:
+        add_comment(node, "run", with_source(None, sources["e2e.run"]), 6)
     if e2e.node_version is not None:
         node["node-version"] = DoubleQuotedScalarString(e2e.node_version)
-        add_comment(node, "node-version", "sets up Node.js and runs npm ci first", 6)
+        what = "sets up Node.js and runs npm ci first"
+        add_comment(node, "node-version", with_source(what, sources.get("e2e.node-version")), 6)
     node["rollback-on-failure"] = e2e.rollback_on_failure
     add_comment(node, "rollback-on-failure", "failed tests roll back to the previous image", 6)
     return node
