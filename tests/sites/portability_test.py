@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy.test_portability import test_module_is_python39_and_stdlib_only as check_module
+from deploy.portability_test import test_module_is_python39_and_stdlib_only as check_module
 
 SITE = Path(__file__).resolve().parents[2] / "generator" / "cdgen" / "deploy" / "site"
 

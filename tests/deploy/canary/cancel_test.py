@@ -17,7 +17,7 @@ from support.sandbox import GOOD, image
 
 from ..conftest import NAMESPACE, ROOT, Sandbox, parse_outputs
 from .conftest import add_stable, analysis
-from .test_gateway import gateway_lab
+from .gateway_test import gateway_lab
 
 NEW = image("v2")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..conftest import NAMESPACE, Sandbox
-from .test_gateway import gateway_lab
+from .gateway_test import gateway_lab
 
 T = "--request-timeout=60s"
 N = f"--namespace={NAMESPACE}"

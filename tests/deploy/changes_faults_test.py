@@ -20,8 +20,8 @@ from support.github_state import GitHubState
 from cdgen.deploy.changes import Entry, Verdict, find_changes
 from cdgen.deploy.changes_records import RecordReader
 
+from .changes_test import FILES, REPO, SERVICES, changes, deployed
 from .conftest import TOKEN
-from .test_changes import FILES, REPO, SERVICES, changes, deployed
 
 NAMES = ["cart", "catalog", "web"]
 ENTRIES = [Entry(str(row["service"]), tuple(row["paths"]), dict(row)) for row in SERVICES]

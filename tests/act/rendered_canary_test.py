@@ -20,7 +20,7 @@ from support.sandbox import GOOD, deployment
 from cdgen.generate import Target, render_target
 
 from .conftest import ACTION_REF, ActRun, Lab, for_act, init_repo, run_act
-from .test_rendered_deploy import REPORT, STUB_BUILD
+from .rendered_deploy_test import REPORT, STUB_BUILD
 
 pytestmark = pytest.mark.slow
 

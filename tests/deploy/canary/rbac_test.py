@@ -17,7 +17,7 @@ from cdgen.doctor import doctor
 
 from ..conftest import NAMESPACE, Sandbox
 from .conftest import CanaryDeploy, Shape, analysis, healthy
-from .test_gateway import gateway_lab, service
+from .gateway_test import gateway_lab, service
 
 NEW = image("v2")
 GATEWAY = features_of("gateway")

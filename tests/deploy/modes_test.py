@@ -12,8 +12,8 @@ from support.sandbox import GOOD, deployment, image
 from cdgen.deploy.options import InvalidInputsError, parse_options
 
 from .conftest import NAMESPACE, REPO, TOKEN, Deploy, Sandbox, workload
-from .test_lock import held_by
-from .test_recording import head, recorded, states
+from .lock_test import held_by
+from .recording_test import head, recorded, states
 
 
 def test_verify_passes_when_the_image_is_live_and_answers(deploy: Deploy, sandbox: Sandbox) -> None:

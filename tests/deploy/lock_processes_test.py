@@ -15,7 +15,7 @@ from support.sandbox import image
 from support.smoke_server import SmokeServer
 
 from .conftest import NAMESPACE, ROOT, Sandbox, parse_outputs, workload
-from .test_lock import held_by
+from .lock_test import held_by
 
 
 @dataclass

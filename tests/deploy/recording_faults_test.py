@@ -25,7 +25,7 @@ from cdgen.deploy.records_target import RecordTarget
 
 from .conftest import NAMESPACE, REPO, ROOT, RUN_URL, TOKEN, Deploy, Sandbox, parse_outputs
 from .inprocess import run_engine
-from .test_recording import URL, Waits, client, head, only_record, recorded, states
+from .recording_test import URL, Waits, client, head, only_record, recorded, states
 
 Fault = Callable[[GitHubApi], None]
 

@@ -16,7 +16,7 @@ from cdgen.deploy.lock import ANNOTATION
 
 from .conftest import Deploy, Sandbox
 from .inprocess import run_engine
-from .test_lock import drop_lock, expiry, held_by
+from .lock_test import drop_lock, expiry, held_by
 
 
 @pytest.mark.parametrize(

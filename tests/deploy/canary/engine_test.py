@@ -24,9 +24,9 @@ from cdgen.deploy import analysis as analysis_module
 from cdgen.deploy.lock import ANNOTATION, parse_holding
 
 from ..conftest import NAMESPACE, Sandbox
+from .analysis_test import assert_aborted, canary_of
 from .conftest import CanaryDeploy, Shape, add_stable, analysis, healthy, readable
-from .test_analysis import assert_aborted, canary_of
-from .test_gateway import gateway_lab
+from .gateway_test import gateway_lab
 
 NEW = image("v2")
 TOKEN = "ghs_canary_engine"

@@ -18,7 +18,7 @@ from cdgen.deploy.records_target import RecordTarget
 
 from .conftest import NAMESPACE, REPO, RUN_ENV, RUN_URL, TOKEN, Deploy, Sandbox
 from .inprocess import run_engine
-from .test_lock import held_by
+from .lock_test import held_by
 
 URL = "https://staging.example.com"
 
