@@ -259,6 +259,12 @@ def test_a_deployed_commit_this_clone_lacks_counts_as_changed(
     step = changes(tmp_path, history, api)
     assert step.changed == ["cart"]
     assert "is not in this clone's history" in step.summary
+    # Said as a warning in the run's annotations, not only in the log and the summary.
+    assert (
+        f"::warning title=Deployment records::cart: its last successful deploy was of "
+        f"{lost[:12]}, which is not in this clone's history (a force-push?): it counts as "
+        "changed" in step.log
+    )
 
 
 def test_records_beyond_the_first_page_are_read(

@@ -112,8 +112,11 @@ def _git(args: list[str], cwd: str | None) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def judge(entries: list[Entry], since: dict[str, str], cwd: str | None = None) -> list[Verdict]:
-    """Each service against the commit it was last deployed from (``since``; absent: never)."""
+def judge(
+    entries: list[Entry], since: dict[str, str], cwd: str | None = None, warn: Any = None
+) -> list[Verdict]:
+    """Each service against the commit it was last deployed from (``since``; absent: never);
+    ``warn`` hears of each such commit the clone lacks (a force-push rewrote the history)."""
     diffs: dict[str, list[str] | None] = {}
     verdicts = []
     for entry in entries:
@@ -127,6 +130,11 @@ def judge(entries: list[Entry], since: dict[str, str], cwd: str | None = None) -
         if files is None:
             why = f"its last deploy's commit {base[:12]} is not in this clone's history"
             verdicts.append(Verdict(entry.name, True, why))
+            if warn is not None:
+                warn(
+                    f"{entry.name}: its last successful deploy was of {base[:12]}, which is "
+                    "not in this clone's history (a force-push?): it counts as changed"
+                )
             continue
         first = PathMatcher(entry.paths).first_match(files)
         if first is None:
@@ -179,7 +187,7 @@ def find_changes(  # noqa: PLR0917 - the step's inputs, in the order the step ha
             "counts as changed"
         )
         return every(entries, "the deployment records could not be read")
-    return judge(entries, since, cwd)
+    return judge(entries, since, cwd, warn)
 
 
 def render_outputs(entries: list[Entry], verdicts: list[Verdict]) -> str:
