@@ -271,3 +271,22 @@ def test_the_walk_stops_at_its_depth(tmp_path: Path) -> None:
     assert d.dockerfile is not None
     assert d.dockerfile.path == "a/b/c/d/e/f/Dockerfile"
     assert not any("a/b/c/d/e/f/g" in n for n in d.notes)
+
+
+def test_two_folders_named_alike_are_two_services(tmp_path: Path) -> None:
+    """`apps/cart` and `legacy/cart` each build an image: neither is a variant of the other."""
+    write(tmp_path, "apps/cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "apps/cart/Dockerfile.dev", "FROM golang:1.23\n")  # a variant: same folder
+    write(tmp_path, "legacy/cart/Dockerfile", "FROM node:22\n")
+    write(tmp_path, "web/Dockerfile", "FROM node:22\n")
+    write(tmp_path, "old/2019/cart/Dockerfile", "FROM node:22\n")  # a name starts with a letter
+
+    d = detect_repository(tmp_path)
+
+    found = sorted((s.name, s.dockerfile.path, s.dockerfile.context) for s in d.services)
+    assert found == [
+        ("cart", "apps/cart/Dockerfile", "apps/cart"),
+        ("legacy-cart", "legacy/cart/Dockerfile", "legacy/cart"),
+        ("service-2019-cart", "old/2019/cart/Dockerfile", "old/2019/cart"),
+        ("web", "web/Dockerfile", "web"),
+    ]
