@@ -290,3 +290,38 @@ def test_two_folders_named_alike_are_two_services(tmp_path: Path) -> None:
         ("service-2019-cart", "old/2019/cart/Dockerfile", "old/2019/cart"),
         ("web", "web/Dockerfile", "web"),
     ]
+
+
+def test_a_huge_folder_does_not_hide_the_services_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk's folder budget goes to the shallow folders first: a data folder with more
+    subfolders than the budget (sorted first) does not hide `services/` next to it."""
+    monkeypatch.setattr("cdgen.init.tree.MAX_FOLDERS", 50)
+    for index in range(60):
+        (tmp_path / "assets" / f"{index:02d}").mkdir(parents=True)
+    write(tmp_path, "services/cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "services/web/Dockerfile", "FROM node:22\n")
+
+    d = detect_repository(tmp_path)
+
+    assert sorted(s.dockerfile.path for s in d.services) == [
+        "services/cart/Dockerfile",
+        "services/web/Dockerfile",
+    ]
+    assert "Dockerfiles were looked for in the first 50 folders only." in d.notes
+    assert not any("looked in every folder" in n for n in d.notes)
+
+
+def test_a_walk_cut_short_does_not_claim_it_looked_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cdgen.init.tree.MAX_FOLDERS", 5)
+    for index in range(10):
+        (tmp_path / f"{index:02d}").mkdir()
+
+    notes = detect_repository(tmp_path).notes
+
+    assert "Dockerfiles were looked for in the first 5 folders only." in notes
+    assert any(n.startswith("No Dockerfile found in the folders looked at.") for n in notes)
+    assert not any("looked in every folder" in n for n in notes)
