@@ -164,6 +164,8 @@ def test_nothing_changed_gives_an_empty_matrix(
         ({"src/web/app/deep/x.js": "x\n"}, ["web"]),  # a folder covers what is under it
         ({"src/cartography/x.go": "x\n"}, []),  # src/cart is a folder, not a prefix
         ({"src/cart/main.go": None}, ["cart"]),  # a deleted file is a change
+        # A file moved from one service to another changes both (no rename detection).
+        ({"src/cart/main.go": None, "src/web/app/main.go": "package main\n"}, ["cart", "web"]),
     ],
 )
 def test_paths_as_folders_and_globs(
@@ -468,3 +470,19 @@ def test_a_pull_request_that_edits_build_settings_builds_that_service(
     )
     assert (step.code, step.changed) == (0, ["catalog"])
     assert "its build settings in cdgen.yml changed" in step.summary
+
+
+def test_a_submodule_bump_changes_the_service_whose_folder_glob_holds_it(
+    tmp_path: Path, history: GitHistory, state: GitHubState, api: GitHubApi
+) -> None:
+    """A submodule is one entry (a commit, not files) at its folder's own path: `libs/**`
+    covers it as `libs` does."""
+    services = [{"service": "proto", "paths": ["libs/proto/**"]}, *SERVICES]
+    (history.root / "libs/proto").mkdir(parents=True)  # as a clone leaves a submodule: empty
+    history.git("update-index", "--add", "--cacheinfo", f"160000,{history.shas[0]},libs/proto")
+    first = history.commit({"README.md": "with a submodule\n"})
+    for service in ("proto", "cart", "catalog", "web"):
+        deployed(state, first, service, "in_progress", "success")
+    history.git("update-index", "--cacheinfo", f"160000,{first},libs/proto")
+    history.commit({"README.md": "the submodule bumped\n"})
+    assert changes(tmp_path, history, api, services=services).changed == ["proto"]
