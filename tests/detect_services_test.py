@@ -325,3 +325,36 @@ def test_a_walk_cut_short_does_not_claim_it_looked_everywhere(
     assert "Dockerfiles were looked for in the first 5 folders only." in notes
     assert any(n.startswith("No Dockerfile found in the folders looked at.") for n in notes)
     assert not any("looked in every folder" in n for n in notes)
+
+
+def test_a_templated_document_does_not_hide_the_plain_ones_beside_it(tmp_path: Path) -> None:
+    """One file, several documents: a Helm-templated one is skipped, the plain Deployment
+    before it (whose image names its registry's port and a digest) is still paired."""
+    digest = "sha256:" + "0" * 64
+    write(tmp_path, "cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "web/Dockerfile", "FROM node:22\n")
+    write(
+        tmp_path,
+        "k8s/all.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: server\n"
+        f"          image: localhost:5000/cart@{digest}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web-{{ .Values.x }}}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - {name: web, image: web:1}\n",
+    )
+
+    d = detect_repository(tmp_path)
+
+    paired = {
+        s.name: (s.pairing.deployment.name, s.pairing.container.name)
+        for s in d.services
+        if s.pairing
+    }
+    assert paired == {"cart": ("cart", "server"), "web": ("web", "web")}
+    assert any(
+        n.startswith(
+            "Skipped 1 templated manifest document(s) (Helm or similar), e.g. k8s/all.yaml"
+        )
+        for n in d.notes
+    )
