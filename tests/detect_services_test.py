@@ -271,3 +271,90 @@ def test_the_walk_stops_at_its_depth(tmp_path: Path) -> None:
     assert d.dockerfile is not None
     assert d.dockerfile.path == "a/b/c/d/e/f/Dockerfile"
     assert not any("a/b/c/d/e/f/g" in n for n in d.notes)
+
+
+def test_two_folders_named_alike_are_two_services(tmp_path: Path) -> None:
+    """`apps/cart` and `legacy/cart` each build an image: neither is a variant of the other."""
+    write(tmp_path, "apps/cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "apps/cart/Dockerfile.dev", "FROM golang:1.23\n")  # a variant: same folder
+    write(tmp_path, "legacy/cart/Dockerfile", "FROM node:22\n")
+    write(tmp_path, "web/Dockerfile", "FROM node:22\n")
+    write(tmp_path, "old/2019/cart/Dockerfile", "FROM node:22\n")  # a name starts with a letter
+
+    d = detect_repository(tmp_path)
+
+    found = sorted((s.name, s.dockerfile.path, s.dockerfile.context) for s in d.services)
+    assert found == [
+        ("cart", "apps/cart/Dockerfile", "apps/cart"),
+        ("legacy-cart", "legacy/cart/Dockerfile", "legacy/cart"),
+        ("service-2019-cart", "old/2019/cart/Dockerfile", "old/2019/cart"),
+        ("web", "web/Dockerfile", "web"),
+    ]
+
+
+def test_a_huge_folder_does_not_hide_the_services_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk's folder budget goes to the shallow folders first: a data folder with more
+    subfolders than the budget (sorted first) does not hide `services/` next to it."""
+    monkeypatch.setattr("cdgen.init.tree.MAX_FOLDERS", 50)
+    for index in range(60):
+        (tmp_path / "assets" / f"{index:02d}").mkdir(parents=True)
+    write(tmp_path, "services/cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "services/web/Dockerfile", "FROM node:22\n")
+
+    d = detect_repository(tmp_path)
+
+    assert sorted(s.dockerfile.path for s in d.services) == [
+        "services/cart/Dockerfile",
+        "services/web/Dockerfile",
+    ]
+    assert "Dockerfiles were looked for in the first 50 folders only." in d.notes
+    assert not any("looked in every folder" in n for n in d.notes)
+
+
+def test_a_walk_cut_short_does_not_claim_it_looked_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cdgen.init.tree.MAX_FOLDERS", 5)
+    for index in range(10):
+        (tmp_path / f"{index:02d}").mkdir()
+
+    notes = detect_repository(tmp_path).notes
+
+    assert "Dockerfiles were looked for in the first 5 folders only." in notes
+    assert any(n.startswith("No Dockerfile found in the folders looked at.") for n in notes)
+    assert not any("looked in every folder" in n for n in notes)
+
+
+def test_a_templated_document_does_not_hide_the_plain_ones_beside_it(tmp_path: Path) -> None:
+    """One file, several documents: a Helm-templated one is skipped, the plain Deployment
+    before it (whose image names its registry's port and a digest) is still paired."""
+    digest = "sha256:" + "0" * 64
+    write(tmp_path, "cart/Dockerfile", "FROM golang:1.23\n")
+    write(tmp_path, "web/Dockerfile", "FROM node:22\n")
+    write(
+        tmp_path,
+        "k8s/all.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: server\n"
+        f"          image: localhost:5000/cart@{digest}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web-{{ .Values.x }}}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - {name: web, image: web:1}\n",
+    )
+
+    d = detect_repository(tmp_path)
+
+    paired = {
+        s.name: (s.pairing.deployment.name, s.pairing.container.name)
+        for s in d.services
+        if s.pairing
+    }
+    assert paired == {"cart": ("cart", "server"), "web": ("web", "web")}
+    assert any(
+        n.startswith(
+            "Skipped 1 templated manifest document(s) (Helm or similar), e.g. k8s/all.yaml"
+        )
+        for n in d.notes
+    )

@@ -122,3 +122,41 @@ def test_a_valid_services_descriptor_passes(
         "  - name: api\n    paths: [src/api, 'libs/**']\n" + ENVIRONMENTS
     )
     assert problems(tmp_path, capsys, text) == []
+
+
+@pytest.mark.parametrize(
+    ("services", "environment", "where"),
+    [
+        ('"null"', "staging", "4:11: services[0].name"),
+        ("cart", '"null"', "7:11: environments[0].name"),
+    ],
+)
+def test_null_is_refused_as_a_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], services: str, environment: str, where: str
+) -> None:
+    """GitHub reads a plain `null` in a workflow as YAML's null, an empty string: an output
+    key, a choice option or an environment named `null` would lose its name."""
+    text = (
+        f"version: 1\nname: shop\nservices:\n  - name: {services}\n"
+        "    image: { context: src/cart }\n"
+        f"environments:\n  - name: {environment}\n    url: https://staging.example.com\n"
+        "    kubernetes: { namespace: staging }\n"
+    )
+    (found,) = problems(tmp_path, capsys, text)
+    assert found.startswith(f"{where}: must be ")
+    assert "not `null`" in found
+
+
+@pytest.mark.parametrize("namespace", ["null", "true", "1e5", "0x1f", "0123"])
+def test_a_namespace_github_would_read_as_a_value_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], namespace: str
+) -> None:
+    """Written bare in the workflow, `1e5` would reach the action as namespace `100000`."""
+    text = (
+        "version: 1\nname: shop\nservices:\n  - name: cart\n    image: { context: src/cart }\n"
+        "environments:\n  - name: staging\n    url: https://staging.example.com\n"
+        f'    kubernetes: {{ namespace: "{namespace}" }}\n'
+    )
+    (found,) = problems(tmp_path, capsys, text)
+    assert found.startswith("9:30: environments[0].kubernetes.namespace: must be a DNS-1123")
+    assert "not `null`, `true`, `false` or a number" in found

@@ -70,7 +70,8 @@ def test_the_base_descriptor_is_valid() -> None:
 
 DNS = (
     "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
-    "letter or digit, at most 63 characters"
+    "letter or digit, at most 63 characters; not `null`, `true`, `false` or a number (GitHub "
+    "reads those as YAML values, not names)"
 )
 CMD = (
     "must be a non-empty shell command without `${{` (GitHub expressions are never "

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cdgen.deploy.paths import PathMatcher, normalize
 from cdgen.resources import schema_defaults
 from cdgen.services_rules import service_repository
 
@@ -93,9 +94,16 @@ def _build_service(
         test_shell=bool(d["test-shell"]),
         test_stage=d.get("test-stage"),
     )
-    paths = tuple(str(p) for p in raw.get("paths") or (context,))
+    paths = tuple(str(p) for p in raw.get("paths") or _default_paths(image))
     placements = tuple(_place(raw, env) for env in environments)
     return Service(name, image, paths, placements)
+
+
+def _default_paths(image: ServiceImage) -> tuple[str, ...]:
+    """Its context, and its Dockerfile when that lies outside: either changes the image."""
+    if PathMatcher([image.context]).matches(normalize(image.dockerfile)):
+        return (image.context,)
+    return (image.context, image.dockerfile)
 
 
 def _default_dockerfile(context: str) -> str:

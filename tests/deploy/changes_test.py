@@ -164,6 +164,8 @@ def test_nothing_changed_gives_an_empty_matrix(
         ({"src/web/app/deep/x.js": "x\n"}, ["web"]),  # a folder covers what is under it
         ({"src/cartography/x.go": "x\n"}, []),  # src/cart is a folder, not a prefix
         ({"src/cart/main.go": None}, ["cart"]),  # a deleted file is a change
+        # A file moved from one service to another changes both (no rename detection).
+        ({"src/cart/main.go": None, "src/web/app/main.go": "package main\n"}, ["cart", "web"]),
     ],
 )
 def test_paths_as_folders_and_globs(
@@ -259,6 +261,12 @@ def test_a_deployed_commit_this_clone_lacks_counts_as_changed(
     step = changes(tmp_path, history, api)
     assert step.changed == ["cart"]
     assert "is not in this clone's history" in step.summary
+    # Said as a warning in the run's annotations, not only in the log and the summary.
+    assert (
+        f"::warning title=Deployment records::cart: its last successful deploy was of "
+        f"{lost[:12]}, which is not in this clone's history (a force-push?): it counts as "
+        "changed" in step.log
+    )
 
 
 def test_records_beyond_the_first_page_are_read(
@@ -370,3 +378,111 @@ def test_the_token_goes_only_to_an_https_or_loopback_api(
     )
     assert step.code == 2
     assert "must use https" in step.log
+
+
+WORKFLOW = ".github/workflows/cd.yml"
+WORKFLOW_REF = f"{REPO}/{WORKFLOW}@refs/heads/main"
+
+
+def workflow_text(rows: list[dict[str, Any]]) -> str:
+    """The changes step's table as the generated workflow writes it (services_model.py),
+    and a deploy job's table whose rows name the services without paths."""
+    table = ",\n".join("            " + json.dumps(row, separators=(", ", ": ")) for row in rows)
+    targets = ",\n".join(f'          {{"service": "{row["service"]}"}}' for row in rows)
+    return f"jobs:\n  changes:\n    services: |-\n      [\n{table}\n      ]\n{targets}\n"
+
+
+def with_changed(name: str, **changes: Any) -> list[dict[str, Any]]:
+    return [{**row, **changes} if row["service"] == name else row for row in SERVICES]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (with_changed("cart", test="go test -race ./..."), ["cart"]),
+        (with_changed("catalog", paths=["src/catalog"]), []),  # paths decide, build nothing
+        (SERVICES, []),  # the workflow changed elsewhere (a comment, another job)
+    ],
+)
+def test_build_settings_changed_in_the_workflow_change_their_service(
+    tmp_path: Path,
+    history: GitHistory,
+    state: GitHubState,
+    api: GitHubApi,
+    rows: list[dict[str, Any]],
+    expected: list[str],
+) -> None:
+    """A commit that only edits cdgen.yml (and so the workflow) changes no file under any
+    service's paths: a service whose build settings differ there is built again."""
+    base = history.commit({WORKFLOW: workflow_text(SERVICES)}, "the pipeline")
+    for service in ("cart", "catalog", "web"):
+        deployed(state, base, service, "in_progress", "success")
+    history.commit({WORKFLOW: workflow_text(rows) + "# regenerated\n"})
+    step = changes(tmp_path, history, api, services=rows, GITHUB_WORKFLOW_REF=WORKFLOW_REF)
+    assert step.changed == expected
+    if expected == ["cart"]:
+        assert f"its build settings in cdgen.yml changed since {base[:12]}" in step.summary
+
+
+def test_settings_that_cannot_be_read_from_before_count_as_changed(
+    tmp_path: Path, history: GitHistory, state: GitHubState, api: GitHubApi
+) -> None:
+    """The workflow of the deployed commit has no row for web (written by another name, or
+    by hand): what web was built with then is unknown."""
+    older = [row for row in SERVICES if row["service"] != "web"]
+    base = history.commit({WORKFLOW: workflow_text(older)}, "the pipeline")
+    for service in ("cart", "catalog", "web"):
+        deployed(state, base, service, "in_progress", "success")
+    history.commit({WORKFLOW: workflow_text(SERVICES)})
+    step = changes(tmp_path, history, api, GITHUB_WORKFLOW_REF=WORKFLOW_REF)
+    assert step.changed == ["web"]
+    assert "its settings there before cannot be read" in step.summary
+
+
+def test_without_the_workflow_file_settings_are_not_compared(
+    tmp_path: Path, history: GitHistory, state: GitHubState, api: GitHubApi
+) -> None:
+    """Outside GitHub (no GITHUB_WORKFLOW_REF) only the paths count, as before."""
+    base = history.commit({WORKFLOW: workflow_text(SERVICES)}, "the pipeline")
+    for service in ("cart", "catalog", "web"):
+        deployed(state, base, service, "in_progress", "success")
+    rows = with_changed("cart", test="go vet ./...")
+    history.commit({WORKFLOW: workflow_text(rows)})
+    assert changes(tmp_path, history, api, services=rows).changed == []
+
+
+def test_a_pull_request_that_edits_build_settings_builds_that_service(
+    tmp_path: Path, history: GitHistory
+) -> None:
+    ci = ".github/workflows/ci.yml"
+    base = history.commit({ci: workflow_text(SERVICES)}, "the pipeline")
+    rows = with_changed("catalog", dockerfile="src/catalog/Dockerfile.prod")
+    history.commit({ci: workflow_text(rows), "cdgen.yml": "version: 1\n"})
+    event = {"pull_request": {"base": {"sha": base}, "number": 8}}
+    step = changes(
+        tmp_path,
+        history,
+        None,
+        event="pull_request",
+        payload=event,
+        services=rows,
+        GITHUB_WORKFLOW_REF=f"{REPO}/{ci}@refs/pull/8/merge",
+    )
+    assert (step.code, step.changed) == (0, ["catalog"])
+    assert "its build settings in cdgen.yml changed" in step.summary
+
+
+def test_a_submodule_bump_changes_the_service_whose_folder_glob_holds_it(
+    tmp_path: Path, history: GitHistory, state: GitHubState, api: GitHubApi
+) -> None:
+    """A submodule is one entry (a commit, not files) at its folder's own path: `libs/**`
+    covers it as `libs` does."""
+    services = [{"service": "proto", "paths": ["libs/proto/**"]}, *SERVICES]
+    (history.root / "libs/proto").mkdir(parents=True)  # as a clone leaves a submodule: empty
+    history.git("update-index", "--add", "--cacheinfo", f"160000,{history.shas[0]},libs/proto")
+    first = history.commit({"README.md": "with a submodule\n"})
+    for service in ("proto", "cart", "catalog", "web"):
+        deployed(state, first, service, "in_progress", "success")
+    history.git("update-index", "--cacheinfo", f"160000,{first},libs/proto")
+    history.commit({"README.md": "the submodule bumped\n"})
+    assert changes(tmp_path, history, api, services=services).changed == ["proto"]

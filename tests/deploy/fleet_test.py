@@ -347,3 +347,58 @@ def test_the_relay_keeps_each_line_to_its_service() -> None:
         "[cart] ::error::from kubectl, not a command",
         "[cart] plain",
     ]
+
+
+def _engine_of(parent: int, service: str) -> int | None:
+    """The pid of the engine the fleet process ``parent`` runs for ``service``."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text(encoding="utf-8")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        if int(ppid) == parent and f"CDGEN_SERVICE={service}".encode() in environ:
+            return int(entry.name)
+    return None
+
+
+def test_an_engine_killed_mid_deploy_is_reported_loudly(
+    tmp_path: Path, cluster: Cluster, server: SmokeServer
+) -> None:
+    """An engine killed (SIGKILL, the OOM killer) after it set its image cannot undo it, and
+    leaves no result the rollback step can act on: the step says so, loudly, with what to run."""
+    env = environ(
+        tmp_path,
+        cluster,
+        server,
+        rollout_timeout="60s",
+        images=json.dumps({"cart": image("never-ready"), "web": image("v2")}),
+    )
+    env["PYTHONPATH"] = str(ROOT / "generator")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cdgen.deploy"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    engine = None
+    while engine is None or not any(
+        argv[:2] == ["rollout", "status"] and "deployment/cart" in argv for argv in cluster.calls()
+    ):
+        assert time.monotonic() < deadline, "cart's rollout never started"
+        time.sleep(0.1)
+        engine = _engine_of(child.pid, "cart")
+    os.kill(engine, signal.SIGKILL)
+    started = time.monotonic()
+    log, _ = child.communicate(timeout=90)
+    assert time.monotonic() - started < 30, "the step waited for the killed engine's kubectl"
+    assert child.returncode == 1
+    outputs = parse_outputs((tmp_path / "output").read_text(encoding="utf-8"))
+    assert json.loads(outputs["services"])["cart"]["result"] == "failed"
+    assert cluster.images()["cart"] == image("never-ready")  # nothing undid it
+    assert "::error title=NOT ROLLED BACK%3A environment may be degraded::[cart]" in log
+    assert "killed by SIGKILL" in log
+    assert "kubectl rollout undo deployment/cart --namespace=staging" in log
+    summary = (tmp_path / "summary").read_text(encoding="utf-8")
+    assert "may be degraded" in summary

@@ -16,6 +16,7 @@ of the `services` input (without `paths`), for a build matrix; `any`, `true` or 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdgen.deploy.changes_records import RecordReader, RecordsUnavailable
+from cdgen.deploy.changes_settings import rows_at, settings_change, workflow_path
 from cdgen.deploy.paths import PathMatcher
 
 SHA = re.compile(r"[0-9a-f]{40}")
@@ -100,6 +102,8 @@ def _git(args: list[str], cwd: str | None) -> str | None:
         done = subprocess.run(
             ["git", "-c", "core.quotepath=false", *args],
             cwd=cwd,
+            # A partial clone fetches an old file on demand: never by asking for a password.
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -112,9 +116,19 @@ def _git(args: list[str], cwd: str | None) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def judge(entries: list[Entry], since: dict[str, str], cwd: str | None = None) -> list[Verdict]:
-    """Each service against the commit it was last deployed from (``since``; absent: never)."""
+def judge(
+    entries: list[Entry],
+    since: dict[str, str],
+    cwd: str | None = None,
+    warn: Any = None,
+    workflow: str | None = None,
+) -> list[Verdict]:
+    """Each service against the commit it was last deployed from (``since``; absent: never);
+    ``warn`` hears of each such commit the clone lacks (a force-push rewrote the history).
+    With ``workflow`` (the running workflow's file), a service whose build settings changed
+    there since counts as changed too (changes_settings.py)."""
     diffs: dict[str, list[str] | None] = {}
+    before: dict[str, dict[str, dict[str, Any]]] = {}
     verdicts = []
     for entry in entries:
         base = since.get(entry.name)
@@ -127,17 +141,44 @@ def judge(entries: list[Entry], since: dict[str, str], cwd: str | None = None) -
         if files is None:
             why = f"its last deploy's commit {base[:12]} is not in this clone's history"
             verdicts.append(Verdict(entry.name, True, why))
+            if warn is not None:
+                warn(
+                    f"{entry.name}: its last successful deploy was of {base[:12]}, which is "
+                    "not in this clone's history (a force-push?): it counts as changed"
+                )
             continue
         first = PathMatcher(entry.paths).first_match(files)
+        settings = None
         if first is None:
-            verdicts.append(Verdict(entry.name, False, f"unchanged since {base[:12]}"))
-        else:
+            settings = _settings_change(entry, base, files, workflow, before, cwd)
+        if first is not None:
             verdicts.append(Verdict(entry.name, True, f"{first} changed since {base[:12]}"))
+        elif settings is not None:
+            verdicts.append(Verdict(entry.name, True, f"{settings} since {base[:12]}"))
+        else:
+            verdicts.append(Verdict(entry.name, False, f"unchanged since {base[:12]}"))
     return verdicts
 
 
+def _settings_change(  # noqa: PLR0917 - one service's part of judge's work
+    entry: Entry,
+    base: str,
+    files: list[str],
+    workflow: str | None,
+    before: dict[str, dict[str, dict[str, Any]]],
+    cwd: str | None,
+) -> str | None:
+    """Why the service's build settings in the workflow count as changed since ``base``;
+    ``before`` keeps each base's rows, read once."""
+    if workflow is None or workflow not in files:
+        return None
+    if base not in before:
+        before[base] = rows_at(base, workflow, _git, cwd)
+    return settings_change(entry.row, before[base])
+
+
 def pull_request_verdicts(
-    entries: list[Entry], event: dict[str, Any], cwd: str | None
+    entries: list[Entry], event: dict[str, Any], cwd: str | None, workflow: str | None = None
 ) -> list[Verdict]:
     base = (event.get("pull_request") or {}).get("base", {}).get("sha")
     if not isinstance(base, str) or not SHA.fullmatch(base):
@@ -146,10 +187,12 @@ def pull_request_verdicts(
     if files is None:
         return every(entries, f"the base {base[:12]} is not in this clone's history")
     verdicts = []
+    before: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in entries:
         first = PathMatcher(entry.paths).first_match(files)
-        why = f"{first} changed" if first else "unchanged by this pull request"
-        verdicts.append(Verdict(entry.name, first is not None, why))
+        settings = None if first else _settings_change(entry, base, files, workflow, before, cwd)
+        why = f"{first} changed" if first else settings or "unchanged by this pull request"
+        verdicts.append(Verdict(entry.name, bool(first or settings), why))
     return verdicts
 
 
@@ -164,7 +207,7 @@ def find_changes(  # noqa: PLR0917 - the step's inputs, in the order the step ha
     event_name = environ.get("GITHUB_EVENT_NAME", "")
     event = read_event(environ)
     if event_name == "pull_request":
-        return pull_request_verdicts(entries, event, cwd)
+        return pull_request_verdicts(entries, event, cwd, workflow_path(environ))
     if event_name != "push":
         return every(entries, f"a {event_name or 'manual'} run builds every service")
     if event.get("before") == ZERO:
@@ -179,7 +222,7 @@ def find_changes(  # noqa: PLR0917 - the step's inputs, in the order the step ha
             "counts as changed"
         )
         return every(entries, "the deployment records could not be read")
-    return judge(entries, since, cwd)
+    return judge(entries, since, cwd, warn, workflow_path(environ))
 
 
 def render_outputs(entries: list[Entry], verdicts: list[Verdict]) -> str:

@@ -57,6 +57,8 @@ class MemberResult:
     summary: str = ""
     reason: str = ""
     record: str = ""  # what became of the record this step closed
+    # Its engine ended without a result (killed): what it changed, nothing undid.
+    lost: bool = False
 
     def as_output(self) -> dict[str, str]:
         return {

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TextIO
 
+from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.fleet import Member, MemberResult
 from cdgen.deploy.outcome import FAILED, SKIPPED
 
@@ -134,7 +135,9 @@ class FleetRunner:
             _read_outputs(outputs, result)
             result.summary = _read_text(summary)
         if not result.result:
-            result.result, result.reason = FAILED, f"its engine ended with exit status {code}"
+            ended = f"killed by {signal_name(-code)}" if code < 0 else f"exit status {code}"
+            result.result, result.lost = FAILED, True
+            result.reason = f"its engine ended without a result ({ended})"
         return result
 
     def _spawn(self, service: str, env: dict[str, str]) -> int:

@@ -49,6 +49,7 @@ def run_fleet(  # noqa: PLR0917 - the step's inputs, in the order the step has t
     names = ", ".join(m.service for m in plan.members) or "none"
     console.info(f"{plan.mode}: {len(plan.members)} service(s): {names}")
     results = runner.run(plan.members, lambda: guard.received if guard is not None else 0)
+    _report_lost(plan, raw, console, results)
     _close_records(plan, raw, environ, console, results)
     cancelled = runner.cancelled
     note = f"cancelled by {signal_name(cancelled)}" if cancelled else ""
@@ -65,6 +66,36 @@ def run_fleet(  # noqa: PLR0917 - the step's inputs, in the order the step has t
         console.error(f"{plan.mode} did not succeed for: {', '.join(failed)}", "Services failed")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _report_lost(
+    plan: Plan, raw: Mapping[str, str], console: Console, results: list[MemberResult]
+) -> None:
+    """An engine killed outright (SIGKILL, the OOM killer) undid nothing and left no result
+    the rollback step could act on: its Deployment may run an unverified image."""
+    by_service = {m.service: m for m in plan.members}
+    for result in results:
+        member = by_service[result.service]
+        if not result.lost or plan.mode not in ("deploy", "rollback"):
+            continue
+        namespace = f"--namespace={raw.get('namespace', '')}"
+        resource = f"deployment/{member.inputs.get('deployment', result.service)}"
+        image = member.inputs.get("image", "")
+        history = f"kubectl rollout history {resource} {namespace}"
+        if plan.mode == "deploy":
+            then = (
+                f"if its newest revision runs {image}: kubectl rollout undo {resource} {namespace}"
+            )
+        else:
+            then = f"put {image} back: it was not verified live"
+        result.reason += f"; {resource} may be degraded"
+        console.error(
+            f"[{result.service}] {result.reason}, and nothing undid what it changed. "
+            f"{resource} in namespace {raw.get('namespace', '')}: the environment "
+            f"{raw.get('environment', '')} may be degraded. Check by hand, with the cluster's "
+            f"kubeconfig: {history}; {then}",
+            "NOT ROLLED BACK: environment may be degraded",
+        )
 
 
 def _succeeded(mode: str, result: MemberResult) -> bool:

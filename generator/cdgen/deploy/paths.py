@@ -1,9 +1,10 @@
 """The `paths` of a service, as in cdgen.yml: which changed files trigger it.
 
 A path is relative to the repository root. Without wildcards it names a file or a folder
-(everything under it; `.` is the whole repository). `*` stands for any characters within one
-name, `?` for one character, `**` for any number of folders. A pattern that matches a folder
-matches everything under it, so `src/*` covers `src/cart/main.go`.
+(everything under it; `.` is the whole repository); `folder/**` is the folder, itself
+included (a submodule's bump is a change at the folder's own path). `*` stands for any
+characters within one name, `?` for one character, `**` for any number of folders. A pattern
+that matches a folder matches everything under it, so `src/*` covers `src/cart/main.go`.
 
 Standard library only: the action runs it from its checkout (``mode: changes``), and
 ``cdgen validate`` uses it to warn about paths that match nothing.
@@ -46,11 +47,19 @@ def normalize(pattern: str) -> str:
     return text or "."
 
 
+def _folder_itself(pattern: str) -> str:
+    """`libs/proto/**` → `libs/proto`: the folder covers everything under it, and the folder
+    itself too (a submodule changes as one entry at the folder's own path)."""
+    while pattern.endswith("/**") and len(pattern) > 3:
+        pattern = pattern[:-3]
+    return pattern
+
+
 class PathMatcher:
     """Whether a repository-relative file path is covered by any of the patterns."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = tuple(normalize(p) for p in patterns)
+        self.patterns = tuple(_folder_itself(normalize(p)) for p in patterns)
         self.everything = "." in self.patterns or "**" in self.patterns
         alternatives = [_pattern_regex(p) for p in self.patterns if p != "."]
         joined = "|".join(f"(?:{a})" for a in alternatives) or "(?!)"

@@ -210,9 +210,12 @@ def single_dockerfile(
     ordered = [*(chosen[0].dockerfiles if chosen else ()), *everyday]
     if not ordered:
         aside = ", ".join(d.path for g in groups for d in g.dockerfiles)
+        cut = any(n.startswith("Dockerfiles were looked for in the first") for n in notes)
         where = (
             f"outside tests, examples and docs (found: {aside})"
             if aside
+            else "in the folders looked at"
+            if cut
             else "(looked in every folder but dependencies and hidden ones)"
         )
         notes.append(

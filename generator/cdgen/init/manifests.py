@@ -8,6 +8,7 @@ reading.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,17 +49,29 @@ def find_deployments(root: Path, notes: list[str]) -> tuple[Deployment, ...]:
         text = read_text(path, notes, relative)
         if text is None or "Deployment" not in text:
             continue  # most YAML files are not manifests: no parsing for them
-        if "{{" in text:
-            templated.append(relative)
-            continue
-        documents = load_yaml_documents(text, relative, notes)
-        found.extend(d for doc in iterate_objects(documents or []) if (d := read(doc, relative)))
+        for chunk in _plain_documents(text, relative, templated):
+            documents = load_yaml_documents(chunk, relative, notes)
+            found.extend(
+                d for doc in iterate_objects(documents or []) if (d := read(doc, relative))
+            )
     if templated:
         notes.append(
-            f"Skipped {len(templated)} templated manifest(s) (Helm or similar), e.g. "
+            f"Skipped {len(templated)} templated manifest document(s) (Helm or similar), e.g. "
             f"{templated[0]}: set kubernetes.namespace, deployment and container by hand."
         )
     return tuple(found)
+
+
+def _plain_documents(text: str, relative: str, templated: list[str]) -> list[str]:
+    """The file's text, or, when it holds template syntax, its documents without any (each
+    templated one noted): a Helm document does not hide the plain ones beside it."""
+    if "{{" not in text:
+        return [text]
+    # A `---` at the start of a line always begins a document outside a block scalar, and
+    # a block scalar's lines are indented: splitting there keeps every document whole.
+    chunks = re.split(r"(?m)^---[ \t]*(?:#.*)?$", text)
+    templated.extend(relative for chunk in chunks if "{{" in chunk)
+    return [chunk for chunk in chunks if "{{" not in chunk and chunk.strip()]
 
 
 def list_yaml_files(root: Path, notes: list[str]) -> list[Path]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from cdgen import rules
 from cdgen.init.dockerfiles import DockerfileInfo
@@ -58,11 +59,26 @@ def group_dockerfiles(
     for dockerfile in dockerfiles:
         variant = dockerfile.variant
         name = variant if variant and _key(variant) in named else dockerfile.service_name
-        groups.setdefault(None if name == repository else name, []).append(dockerfile)
+        key = None if name == repository else name
+        if key in groups and groups[key][0].context != dockerfile.context:
+            key = _distinct_name(dockerfile.context, set(groups) | {repository})
+        groups.setdefault(key, []).append(dockerfile)
     return [
         DockerfileGroup(name or repository, name is None, tuple(found))
         for name, found in groups.items()
     ]
+
+
+def _distinct_name(context: str, taken: set[str | None]) -> str:
+    """A name for a Dockerfile in another folder named like an earlier one (`apps/cart`,
+    `legacy/cart`): not a variant of it, but a service of its own, named by its folders."""
+    parts = [p for p in PurePosixPath(context).parts if p != "."]
+    label = rules.to_dns_label("-".join(parts[-2:])) or ""
+    name = label if label[:1].isalpha() else f"service-{label}".rstrip("-")[:63].rstrip("-")
+    found, number = name, 2
+    while found in taken:
+        found, number = f"{name[:58]}-{number}", number + 1
+    return found
 
 
 def _key(text: str) -> str:
