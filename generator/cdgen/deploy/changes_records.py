@@ -18,7 +18,6 @@ https://docs.github.com/rest/deployments/statuses#list-deployment-statuses
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from cdgen import __version__
+from cdgen.deploy.recording import record_service
 from cdgen.deploy.records import describe
 from cdgen.deploy.records_http import Reply, TransportFailure, send_request
 
@@ -68,7 +68,7 @@ class RecordReader:
         wanted = set(services)
         found: dict[str, str] = {}
         for record in self._records(environment):
-            service = _service(record)
+            service = record_service(record)
             if service not in wanted or service in found:
                 continue
             if self._succeeded(record["id"]):
@@ -161,16 +161,3 @@ def _well_formed(item: Any) -> bool:
         and isinstance(item.get("sha"), str)
         and COMMIT.fullmatch(item["sha"]) is not None
     )
-
-
-def _service(record: dict[str, Any]) -> str | None:
-    """The service a record names: its payload's ``service`` (GitHub may hand a payload
-    back as the JSON text it was given)."""
-    payload = record.get("payload")
-    if isinstance(payload, str):
-        try:
-            payload = json.loads(payload)
-        except ValueError:
-            return None
-    service = payload.get("service") if isinstance(payload, dict) else None
-    return service if isinstance(service, str) else None

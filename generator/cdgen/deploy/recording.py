@@ -8,8 +8,10 @@ that changed nothing leaves none), closed with the run's result, or left open wi
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome
 from cdgen.deploy.records_target import CONTROL, TOKEN, one_line
@@ -102,3 +104,18 @@ def closing(outcome: Outcome, *, changed: bool = True) -> tuple[str, str]:
     if outcome.result in (ROLLED_BACK, FAILED):
         return "failure", f"{image} did not stay live: {outcome.reason}"
     return "failure", f"{image}: {outcome.result}"
+
+
+def record_service(record: Any) -> str | None:
+    """The service a deployment record names: its payload's ``service``, read back by the
+    changes step and by ``cdgen metrics``. GitHub hands a payload back as the JSON text it was
+    given when it was given text. Anyone who can write deployments can write any payload: a
+    name that is not a service name (a line break, markdown) names none."""
+    payload = record.get("payload") if isinstance(record, dict) else None
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return None
+    service = payload.get("service") if isinstance(payload, dict) else None
+    return service if isinstance(service, str) and SERVICE.fullmatch(service) else None

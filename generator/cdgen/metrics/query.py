@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cdgen.deploy.recording import SERVICE
 from cdgen.errors import DescriptorError, UsageError, Violation
-from cdgen.metrics.records import SERVICE, Window
+from cdgen.metrics.records import Window
 from cdgen.metrics.report import FORMATS
 
 DEFAULT_API_URL = "https://api.github.com"

@@ -8,19 +8,18 @@ the window cannot belong to it, so their statuses are not read either.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from cdgen.deploy.recording import record_service
 from cdgen.errors import CdgenError
 from cdgen.metrics.client import MAX_PAGES, GitHubClient, NotFound
 from cdgen.metrics.outcomes import Outcome, StatusRecord, classify
 
 PER_PAGE = "100"
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")  # as the action's `service` input
 
 
 @dataclass(frozen=True)
@@ -115,21 +114,6 @@ def read_histories(
     histories = {key: History(found, key not in finished) for key, found in outcomes.items()}
     histories.setdefault(None, History([], complete=True))
     return Histories(histories, frozenset(seen_services))
-
-
-def record_service(item: Any) -> str | None:
-    """The service a record names: its payload's ``service``. GitHub hands a payload back as
-    the JSON text it was given when it was given text."""
-    payload = item.get("payload") if isinstance(item, dict) else None
-    if isinstance(payload, str):
-        try:
-            payload = json.loads(payload)
-        except ValueError:
-            return None
-    service = payload.get("service") if isinstance(payload, dict) else None
-    # Anyone who can write deployments can write any payload: a name that is not a service
-    # name (a line break, markdown) would forge lines of the report, so it names none.
-    return service if isinstance(service, str) and SERVICE.fullmatch(service) else None
 
 
 def read_statuses(client: GitHubClient, repo: str, deployment_id: int) -> list[StatusRecord]:
