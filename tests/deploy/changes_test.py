@@ -17,6 +17,7 @@ from support.git_history import GitHistory
 from support.github_api import GitHubApi
 from support.github_state import GitHubState
 
+from cdgen.deploy.changes import Verdict, render_summary
 from cdgen.deploy.cli import run
 
 from .conftest import TOKEN, parse_outputs
@@ -486,3 +487,10 @@ def test_a_submodule_bump_changes_the_service_whose_folder_glob_holds_it(
     history.git("update-index", "--cacheinfo", f"160000,{first},libs/proto")
     history.commit({"README.md": "the submodule bumped\n"})
     assert changes(tmp_path, history, api, services=services).changed == ["proto"]
+
+
+def test_a_changed_path_with_a_line_break_stays_in_its_row() -> None:
+    summary = render_summary([Verdict("cart", True, "src/cart/a\n| web | no | forged |")])
+    rows = [line for line in summary.splitlines() if line.startswith("| cart")]
+    assert rows == ["| cart | yes | src/cart/a \\| web \\| no \\| forged \\| |"]
+    assert "| web |" not in summary

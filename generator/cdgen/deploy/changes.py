@@ -26,9 +26,10 @@ from typing import Any
 from cdgen.deploy.changes_records import RecordReader, RecordsUnavailable
 from cdgen.deploy.changes_settings import rows_at, settings_change, workflow_path
 from cdgen.deploy.paths import PathMatcher
+from cdgen.deploy.recording import SERVICE
+from cdgen.deploy.records_target import one_line
 
 SHA = re.compile(r"[0-9a-f]{40}")
-NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 ZERO = "0" * 40
 GIT_TIMEOUT = 300
 
@@ -62,7 +63,7 @@ def parse_entries(text: str) -> list[Entry]:
     for index, row in enumerate(data):
         name = row.get("service") if isinstance(row, dict) else None
         paths = row.get("paths") if isinstance(row, dict) else None
-        if not isinstance(name, str) or not NAME.fullmatch(name):
+        if not isinstance(name, str) or not SERVICE.fullmatch(name):
             raise InvalidServices(f"services[{index}]: `service` is not a service name")
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
             raise InvalidServices(f"services[{index}]: `paths` is not a list of paths")
@@ -249,6 +250,7 @@ def render_summary(verdicts: list[Verdict]) -> str:
         "|---|---|---|",
     ]
     for verdict in verdicts:
-        why = verdict.why.replace("|", "\\|").replace("`", "'")
+        # A changed file's path comes from git: one line, so it cannot end the table's row.
+        why = one_line(verdict.why).replace("|", "\\|").replace("`", "'")
         lines.append(f"| {verdict.service} | {'yes' if verdict.changed else 'no'} | {why} |")
     return "\n".join(lines) + "\n"

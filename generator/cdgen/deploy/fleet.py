@@ -19,8 +19,8 @@ from typing import Any
 
 from cdgen.deploy.markdown import cell, code
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, SKIPPED, SUCCESS
+from cdgen.deploy.recording import SERVICE
 
-NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # What a service's entry of `services` may give; a key left out keeps the step's input
 # (`environment-url`) or the engine's default (`container`: the deployment's name).
 TARGET_KEYS = ("deployment", "container", "smoke-url", "environment-url")
@@ -75,10 +75,6 @@ class Plan:
     members: list[Member] = field(default_factory=list)
 
 
-def is_service_name(text: str) -> bool:
-    return 0 < len(text) <= 63 and text[0].isalpha() and set(text) <= NAME_CHARS and text[-1] != "-"
-
-
 def _json(raw: Mapping[str, str], name: str, problems: list[str]) -> Any:
     try:
         return json.loads(raw.get(name, ""))
@@ -97,7 +93,7 @@ def parse_targets(raw: Mapping[str, str], problems: list[str]) -> dict[str, dict
         return targets
     for index, row in enumerate(data):
         name = row.get("service") if isinstance(row, dict) else None
-        if not isinstance(name, str) or not is_service_name(name):
+        if not isinstance(name, str) or not SERVICE.fullmatch(name):
             problems.append(f"services[{index}]: `service` is not a service name")
             continue
         values = {key: row[key] for key in TARGET_KEYS if key in row}
