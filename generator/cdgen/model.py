@@ -33,7 +33,6 @@ SETUP_SECONDS = 600
 # The action's lock-wait default: how long a deploy waits for another one of the Deployment.
 LOCK_WAIT_SECONDS = 15 * 60
 # Where every job runs unless its environment names a self-hosted runner.
-HOSTED_RUNNER = "ubuntu-latest"
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -86,11 +85,6 @@ class Environment:
     smoke: Smoke | None
     e2e: E2E | None
     runs_on: str | None = None
-
-    @property
-    def runner(self) -> str:
-        return self.runs_on or HOSTED_RUNNER
-
     canary: Canary | None = None
 
     @property

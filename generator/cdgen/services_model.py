@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cdgen.deploy.fleet_processes import PARALLEL
 from cdgen.deploy.paths import PathMatcher, normalize
 from cdgen.resources import schema_defaults
 from cdgen.services_rules import service_repository
@@ -26,7 +27,7 @@ def seconds(duration: str) -> int:
 
 # How many services' deploys the action runs at once in one environment's job (the engine of
 # each is a process of its own, mostly waiting on kubectl and the smoke URL).
-PARALLEL_DEPLOYS = 32
+PARALLEL_DEPLOYS = PARALLEL
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.fleet import Member, MemberResult
 from cdgen.deploy.outcome import FAILED, SKIPPED
 
-PARALLEL = 32  # at most this many engines at once (cdgen's services_model.py assumes it)
+PARALLEL = 32  # at most this many engines at once (services_model.py plans with it)
 _COMMAND = re.compile(r"^::(error|warning|notice|debug)((?: [^:]*)?)::")
 _FLEET_INPUTS = ("CDGEN_SERVICES", "CDGEN_IMAGES", "CDGEN_RESULTS")
 

@@ -17,7 +17,6 @@ from cdgen.resources import schema_defaults
 Approval = Literal["reviewers", "manual", "none"]
 APPROVALS: tuple[Approval, ...] = ("reviewers", "manual", "none")
 PLACEHOLDER_URLS = {STAGING: "https://staging.example.com", PRODUCTION: "https://example.com"}
-DEFAULT_NAME = "app"
 # init's own choices, where it writes more than the schema's default:
 INIT_APPROVAL: Approval = "reviewers"  # production waits for a person
 INIT_ROLLBACK_ON_FAILURE = True  # a failed e2e run takes staging back

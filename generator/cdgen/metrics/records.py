@@ -64,11 +64,6 @@ class Comparison:
     commits: list[CommitRecord]  # in head, not in base
 
 
-def read_history(client: GitHubClient, repo: str, environment: str, window: Window) -> History:
-    """Every deployment record of the environment, whatever service it names."""
-    return read_histories(client, repo, environment, window, None).histories[None]
-
-
 @dataclass(frozen=True)
 class Histories:
     histories: dict[str | None, History]  # per service; None: the records naming none
