@@ -17,6 +17,14 @@ from cdgen.model import seconds
 
 CANARY_INPUTS = {"strategy", "canary-traffic", "canary-route", "canary-steps", "canary-pause"}
 CANARY_INPUTS |= {"analysis", "analysis-url", "analysis-token"}
+# The goldens with a canary in some environment: the rules below have nothing to check in
+# the others.
+CANARY_SCENARIOS = [
+    name
+    for name in SCENARIOS
+    if any("canary" in env for env in _golden(name)[0].get("environments", []))
+]
+assert CANARY_SCENARIOS, "no golden has a canary: these rules would check nothing"
 
 
 def _action_steps(files: dict[str, dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -44,7 +52,7 @@ def test_a_canary_only_where_asked_and_only_when_deploying(name: str) -> None:
             assert not canary, (rel, job_id, canary)
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", CANARY_SCENARIOS)
 def test_the_queries_are_the_descriptors_and_never_reach_a_shell(name: str) -> None:
     descriptor, files = _golden(name)
     canaries = {env["name"]: env["canary"] for env in descriptor["environments"] if "canary" in env}
@@ -65,7 +73,7 @@ def test_the_queries_are_the_descriptors_and_never_reach_a_shell(name: str) -> N
                         assert metric["query"] not in step.get("run", "")
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", CANARY_SCENARIOS)
 def test_the_deploy_jobs_time_limit_covers_the_canary(name: str) -> None:
     descriptor, files = _golden(name)
     cd = files[".github/workflows/cd.yml"]
