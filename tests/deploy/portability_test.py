@@ -15,14 +15,15 @@ from .conftest import NAMESPACE, Sandbox, parse_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "generator" / "cdgen" / "deploy"
-MODULES = sorted([*ENGINE.glob("*.py"), ROOT / "generator" / "cdgen" / "__init__.py"])
+# Every module of the engine, the static-site engine in deploy/site/ too.
+MODULES = sorted([*ENGINE.rglob("*.py"), ROOT / "generator" / "cdgen" / "__init__.py"])
 # Imports from typing that Python 3.9 has (the runner's python3 may be that old).
 NEWER_KEYWORDS = {"strict", "slots", "kw_only"}  # zip(strict=), dataclass(slots=, kw_only=)
 NEWER_NAMES = {"UTC", "ExceptionGroup", "TaskGroup", "aclosing", "pairwise", "TypeAlias"}
 TYPING_39 = {"Any", "Callable", "Iterator", "Mapping", "TextIO", "Protocol", "Optional", "Union"}
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
+@pytest.mark.parametrize("module", MODULES, ids=lambda path: str(path.relative_to(ROOT)))
 def test_module_is_python39_and_stdlib_only(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"), feature_version=(3, 9))
     stdlib = sys.stdlib_module_names
@@ -105,3 +106,8 @@ def test_usage_error_exits_2() -> None:
         check=False,
     )
     assert done.returncode == 2
+
+
+def test_the_site_engine_is_among_the_modules_checked() -> None:
+    names = {str(path.relative_to(ENGINE)) for path in MODULES if ENGINE in path.parents}
+    assert names >= {"site/engine.py", "site/vercel.py", "site/cloudflare.py"}
