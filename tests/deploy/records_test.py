@@ -9,7 +9,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,18 +18,9 @@ from support.github_state import GitHubState
 from cdgen.deploy.records import Records, shorten
 from cdgen.deploy.records_target import RecordTarget, run_url, target_from_environ
 
-ROOT = Path(__file__).resolve().parents[2]
-REPO = "acme/api"
-TOKEN = "ghs_test_token"
+from .conftest import REPO, ROOT, RUN_URL, TOKEN
+
 IMAGE = "ghcr.io/acme/api@sha256:" + "d" * 64
-RUN = "https://github.com/acme/api/actions/runs/42/attempts/1"
-
-
-@pytest.fixture
-def state() -> GitHubState:
-    seeded = GitHubState()
-    seeded.add_history(REPO, 3)  # main is at the last one
-    return seeded
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def target(api: GitHubApi, state: GitHubState, **changes: Any) -> RecordTarget:
         environment="production",
         environment_url="https://example.com",
         commit=head,
-        log_url=RUN,
+        log_url=RUN_URL,
     )
     return replace(made, **changes)
 
@@ -98,7 +88,7 @@ def test_open_then_close_records_the_deploy(api: GitHubApi, state: GitHubState) 
             "transient_environment": False,
         }
     ]
-    extra = {"log_url": RUN, "environment_url": "https://example.com"}
+    extra = {"log_url": RUN_URL, "environment_url": "https://example.com"}
     assert bodies(api, STATUS) == [
         {"state": "in_progress", "description": "Deploy by cdgen", **extra},
         {"state": "success", "description": "Deployed and smoke-tested", **extra},
