@@ -4,7 +4,6 @@ secret, as `prometheus-secret` makes it), and the job promotes or rolls back."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -51,13 +50,6 @@ action: {{ ref: {ref}, version: v1.0.0 }}
 """
 
 
-def _state(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)
-        state: dict[str, Any] = json.load(handle)
-    return state
-
-
 @pytest.fixture(scope="module")
 def judged(
     lab: Lab, tmp_path_factory: pytest.TempPathFactory
@@ -67,7 +59,7 @@ def judged(
 
     def traffic() -> dict[str, Traffic]:
         found = {}
-        for key, record in _state(lab.state_path)["deployments"].items():
+        for key, record in lab.state()["deployments"].items():
             namespace, name = key.split("/", 1)
             if namespace == NAMESPACE and record.get("replicas", 1):
                 spiky = name.endswith("-canary") and SPIKY in str(record["containers"])

@@ -4,7 +4,6 @@ later step rolls back what it deployed or closes its records."""
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
@@ -58,11 +57,7 @@ class Cluster(SandboxDir):
         self.save(state)
 
     def calls(self) -> list[list[str]]:
-        """Read under the simulator's lock: a kubectl of a running step may be writing."""
-        with self.state_path.open(encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_SH)
-            state = json.load(handle)
-        return [call["argv"] for call in state["calls"]]
+        return [call["argv"] for call in self.state()["calls"]]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ scenario Deployments below (DEFAULT_STATE) and prints DIR/bin, for PATH.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
@@ -79,7 +80,10 @@ class SandboxDir:
         return self.directory / "state.json"
 
     def state(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        """Read under the simulator's lock: a kubectl of a running step may be writing."""
+        with self.state_path.open(encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)  # the simulator rewrites it under LOCK_EX
+            loaded: dict[str, Any] = json.load(handle)
         return loaded
 
     def save(self, state: dict[str, Any]) -> None:

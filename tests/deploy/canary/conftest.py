@@ -8,7 +8,6 @@ name: the exporter labels each Deployment's series with it, and a test's canary 
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -58,13 +57,6 @@ def healthy(_name: str, _record: dict[str, Any]) -> Traffic:
     return Traffic()
 
 
-def _state(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)  # the simulator rewrites it under LOCK_EX
-        state: dict[str, Any] = json.load(handle)
-    return state
-
-
 @pytest.fixture(scope="session")
 def exporter() -> Iterator[Exporter]:
     served = start_exporter(dict)
@@ -90,7 +82,7 @@ def serve(exporter: Exporter, sandbox: Sandbox) -> Iterator[Callable[[Shape], No
     def set_shape(shape: Shape) -> None:
         def traffic() -> dict[str, Traffic]:
             found = {}
-            for key, record in _state(sandbox.state_path)["deployments"].items():
+            for key, record in sandbox.state()["deployments"].items():
                 name = key.split("/", 1)[1]
                 if record.get("replicas", 1) and (shaped := shape(name, record)) is not None:
                     found[name] = shaped
