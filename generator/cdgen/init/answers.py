@@ -252,13 +252,20 @@ def build_services_answers(
             else s
             for s in services
         )
-    image = replace(build_image(d, values, registry), context=".", dockerfile="Dockerfile")
+    # The image settings the services share: each service has its own build and tests.
+    image = replace(
+        build_image(d, values, registry),
+        context=".",
+        dockerfile="Dockerfile",
+        test=None,
+        test_stage=None,
+    )
     namespaces = {e: values[env_key(e, "namespace")] for e in (STAGING, PRODUCTION)}
     return InitAnswers(
         name=name,
         branch=values["branch"],
         github_repository=d.remote.slug if d.remote else None,
-        image=replace(image, test=None, test_stage=None),
+        image=image,
         environments=tuple(
             build_environment(d, values, e, None, None) for e in (STAGING, PRODUCTION)
         ),

@@ -24,7 +24,7 @@ from cdgen.init.canary import CanaryAnswers
 from cdgen.init.commented import add_comment, with_source
 from cdgen.init.scaffold_services import SERVICES, SHARED_IMAGE, build_services
 
-__all__ = ["HEADER", "SCHEMA_URL", "add_comment", "dump_yaml", "render_descriptor"]
+__all__ = ["HEADER", "SCHEMA_URL", "dump_yaml", "render_descriptor"]
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/cdgen-dev/cdgen/"
     f"v{__version__.split('.')[0]}/schemas/cdgen.schema.json"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from cdgen.init.scaffold import HEADER, add_comment, dump_yaml
+from cdgen.init.commented import add_comment
+from cdgen.init.scaffold import HEADER, dump_yaml
 from cdgen.init.site_answers import PLACEHOLDERS, SiteEnvironmentAnswers, SiteInitAnswers
 
 _ABOUT = {
