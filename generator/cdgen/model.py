@@ -18,10 +18,10 @@ from cdgen.cloud import (
     registry_account,
 )
 from cdgen.resources import schema_defaults
-from cdgen.services_model import Service, build_services
 from cdgen.stamp import Stamp, release_tag
 
 if TYPE_CHECKING:
+    from cdgen.services_model import Service
     from cdgen.site_model import SitePipeline
 
 # The movable major tag, used only by a cdgen that knows no commit of its own.
@@ -47,6 +47,12 @@ class Smoke:
     retries: int
     interval: str
     expect_version: bool
+
+    @property
+    def worst_seconds(self) -> int:
+        """Every attempt failing: the first try, then `retries` more, each a wait and a
+        request."""
+        return (1 + self.retries) * (seconds(self.interval) + SMOKE_REQUEST_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,7 @@ class Environment:
         or rollback of the Deployment), a rollout and its undo, and the smoke test (the first
         try, then `retries` more) and its undo."""
         rollout = seconds(self.kubernetes.rollout_timeout)
-        smoke = 0
-        if self.smoke:
-            per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = (1 + self.smoke.retries) * per_try
+        smoke = self.smoke.worst_seconds if self.smoke else 0
         return math.ceil((LOCK_WAIT_SECONDS + 2 * rollout + smoke + 300) / 60)
 
     @property
@@ -232,6 +235,8 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     """Turn validated descriptor data into the model, filling in defaults.
 
     `stamp` is the commit this cdgen was built from: the default pin of its action."""
+    from cdgen.services_model import build_services  # it imports this module
+
     name = str(data["name"])
     action = _build_action(data.get("action") or {}, stamp)
     environments = tuple(_build_environment(e, name) for e in data["environments"])

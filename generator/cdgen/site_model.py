@@ -10,7 +10,6 @@ from cdgen.deploy.site.clis import CLI_PINS, CliPin
 from cdgen.model import (
     E2E,
     SETUP_SECONDS,
-    SMOKE_REQUEST_SECONDS,
     Action,
     Generator,
     Smoke,
@@ -92,10 +91,7 @@ class SiteEnvironment:
     def deploy_minutes(self) -> int:
         """One deploy step: the upload or the switch, its rollback, and the smoke test."""
         switch = seconds(SWITCH_TIMEOUT)
-        smoke = 0
-        if self.smoke:
-            per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = (1 + self.smoke.retries) * per_try
+        smoke = self.smoke.worst_seconds if self.smoke else 0
         return math.ceil((UPLOAD_SECONDS + 2 * switch + smoke + 300) / 60)
 
     @property
