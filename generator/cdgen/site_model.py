@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from cdgen.deploy.site.clis import CLI_PINS, CliPin
+from cdgen.deploy.site.clis import CLI_PINS, UPLOAD_SECONDS, CliPin
 from cdgen.model import (
     E2E,
     SETUP_SECONDS,
@@ -22,9 +22,8 @@ from cdgen.resources import schema_defaults
 VERCEL = "vercel"
 CLOUDFLARE_PAGES = "cloudflare-pages"
 DEFAULT_TOKEN_SECRETS = {VERCEL: "VERCEL_TOKEN", CLOUDFLARE_PAGES: "CLOUDFLARE_API_TOKEN"}
-# What the engine gives the provider's CLI: the upload (Cloudflare Pages, Vercel's prebuilt
-# output), and each switch of the live deployment (a promotion, a rollback).
-UPLOAD_SECONDS = 900
+# What the engine gives the provider's CLI for each switch of the live deployment (a
+# promotion, a rollback); for the upload, UPLOAD_SECONDS.
 SWITCH_TIMEOUT = "5m"
 # The build in the job that builds (Vercel's first environment; Cloudflare's build job).
 BUILD_MINUTES = 30
