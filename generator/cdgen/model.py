@@ -17,6 +17,8 @@ from cdgen.cloud import (
     build_login,
     registry_account,
 )
+from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.inputs import INPUTS_BY_NAME
 from cdgen.resources import schema_defaults
 from cdgen.stamp import Stamp, release_tag
 
@@ -30,8 +32,19 @@ FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
 SMOKE_REQUEST_SECONDS = 10
 # What a deploy job spends around its own waits: checkout, toolchain, npm ci, the record.
 SETUP_SECONDS = 600
+
+
+def _default_seconds(name: str) -> int:
+    """The action's default of the duration input `name`, in seconds."""
+    text = INPUTS_BY_NAME[name].default
+    found = parse_duration(text)
+    if found is None:
+        raise ValueError(f"the action's {name} default {text!r} is not a duration")
+    return found
+
+
 # The action's lock-wait default: how long a deploy waits for another one of the Deployment.
-LOCK_WAIT_SECONDS = 15 * 60
+LOCK_WAIT_SECONDS = _default_seconds("lock-wait")
 # Where every job runs unless its environment names a self-hosted runner.
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
