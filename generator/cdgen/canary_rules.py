@@ -5,14 +5,13 @@ names, and a token only over https. The deploy engine refuses the same at every 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from cdgen.descriptor import Document, PathItem
+from cdgen.descriptor import At, Document, PathItem
 from cdgen.errors import Violation
 
-At = Callable[[list[PathItem], str], Violation]
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,8 @@ from cdgen.errors import DescriptorError, Violation
 from cdgen.yaml_input import LIMITS, load_yaml
 
 PathItem = str | int
+# How a rule reports a message at a position: `at(["image", "test"], "...")`.
+At = Callable[[list[PathItem], str], Violation]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,27 @@ class Document:
     def position(self, where: Sequence[PathItem], *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at `where`, or of its key when `key`."""
         return locate(self.data, where, key=key)
+
+    def violation(
+        self,
+        where: Sequence[PathItem],
+        message: str,
+        *,
+        key: bool = False,
+        label: bool = True,
+    ) -> Violation:
+        """`message` at `where` (at its key when `key`), after its dotted path when `label`."""
+        line, col = self.position(where, key=key)
+        path = dotted(where) if label else ""
+        return Violation(self.path, line, col, f"{path}: {message}" if path else message)
+
+
+def dotted(where: Sequence[PathItem]) -> str:
+    """`services[0].image.context` for ["services", 0, "image", "context"]."""
+    text = ""
+    for step in where:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
 
 
 def read_descriptor(path: Path, display: str | None = None) -> Document:

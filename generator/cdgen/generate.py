@@ -12,7 +12,7 @@ from cdgen.errors import DescriptorError, UsageError, Violation
 from cdgen.header import State, body_digest, digest, make_header, split_generated
 from cdgen.pins import find_pins, keep_newer_pins, table_record
 from cdgen.resources import fingerprint
-from cdgen.stamp import Stamp, build_stamp
+from cdgen.stamp import Stamp, build_stamp, release_numbers
 from cdgen.workspace import display_path
 
 if TYPE_CHECKING:
@@ -149,17 +149,10 @@ def pin_notes(shown: str, action: Action, stamp: Stamp) -> tuple[str, ...]:
     return older + _stamp_notes(shown, action, stamp)
 
 
-def _release(version: str) -> tuple[int, ...] | None:
-    import re
-
-    found = re.match(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", version)
-    return tuple(int(part) for part in found.groups()) if found else None
-
-
 def _older_action(shown: str, action: Action) -> tuple[str, ...]:
     """The workflows use this cdgen's action inputs and modes: an older pinned release of
     the action may not take them (its steps would fail on GitHub, not here)."""
-    pinned, own = _release(action.version or ""), _release(__version__)
+    pinned, own = release_numbers(action.version or ""), release_numbers(__version__)
     if pinned is None or own is None or pinned >= own:
         return ()
     return (

@@ -17,11 +17,13 @@ from cdgen.cloud import (
     build_login,
     registry_account,
 )
+from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.inputs import INPUTS_BY_NAME
 from cdgen.resources import schema_defaults
-from cdgen.services_model import Service, build_services
 from cdgen.stamp import Stamp, release_tag
 
 if TYPE_CHECKING:
+    from cdgen.services_model import Service
     from cdgen.site_model import SitePipeline
 
 # The movable major tag, used only by a cdgen that knows no commit of its own.
@@ -30,8 +32,19 @@ FALLBACK_ACTION_REF = "v" + __version__.split(".", 1)[0]
 SMOKE_REQUEST_SECONDS = 10
 # What a deploy job spends around its own waits: checkout, toolchain, npm ci, the record.
 SETUP_SECONDS = 600
+
+
+def _default_seconds(name: str) -> int:
+    """The action's default of the duration input `name`, in seconds."""
+    text = INPUTS_BY_NAME[name].default
+    found = parse_duration(text)
+    if found is None:
+        raise ValueError(f"the action's {name} default {text!r} is not a duration")
+    return found
+
+
 # The action's lock-wait default: how long a deploy waits for another one of the Deployment.
-LOCK_WAIT_SECONDS = 15 * 60
+LOCK_WAIT_SECONDS = _default_seconds("lock-wait")
 # Where every job runs unless its environment names a self-hosted runner.
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
@@ -47,6 +60,12 @@ class Smoke:
     retries: int
     interval: str
     expect_version: bool
+
+    @property
+    def worst_seconds(self) -> int:
+        """Every attempt failing: the first try, then `retries` more, each a wait and a
+        request."""
+        return (1 + self.retries) * (seconds(self.interval) + SMOKE_REQUEST_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -97,10 +116,7 @@ class Environment:
         or rollback of the Deployment), a rollout and its undo, and the smoke test (the first
         try, then `retries` more) and its undo."""
         rollout = seconds(self.kubernetes.rollout_timeout)
-        smoke = 0
-        if self.smoke:
-            per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = (1 + self.smoke.retries) * per_try
+        smoke = self.smoke.worst_seconds if self.smoke else 0
         return math.ceil((LOCK_WAIT_SECONDS + 2 * rollout + smoke + 300) / 60)
 
     @property
@@ -232,6 +248,8 @@ def build_pipeline(data: Any, stamp: Stamp) -> Pipeline:
     """Turn validated descriptor data into the model, filling in defaults.
 
     `stamp` is the commit this cdgen was built from: the default pin of its action."""
+    from cdgen.services_model import build_services  # it imports this module
+
     name = str(data["name"])
     action = _build_action(data.get("action") or {}, stamp)
     environments = tuple(_build_environment(e, name) for e in data["environments"])

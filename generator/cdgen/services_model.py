@@ -10,20 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from cdgen.deploy.fleet_processes import PARALLEL
 from cdgen.deploy.paths import PathMatcher, normalize
+from cdgen.model import SETUP_SECONDS
 from cdgen.resources import schema_defaults
 from cdgen.services_rules import service_repository
 
 if TYPE_CHECKING:
     from cdgen.model import Environment, Image
-
-# The model's own constants, repeated here to keep this module free of an import cycle.
-SMOKE_REQUEST_SECONDS = 10
-_UNITS = {"s": 1, "m": 60, "h": 3600}
-
-
-def seconds(duration: str) -> int:
-    return int(duration[:-1]) * _UNITS[duration[-1]]
-
 
 # How many services' deploys the action runs at once in one environment's job (the engine of
 # each is a process of its own, mostly waiting on kubectl and the smoke URL).
@@ -187,7 +179,7 @@ def fleet_job_minutes(env: Environment, count: int) -> int:
     """An environment's job when every one of `count` services changed: the deploys, the
     check that they are live, the tests, a rollback of every service, the records."""
     waves = deploy_waves(count)
-    setup = 10
+    setup = SETUP_SECONDS // 60
     minutes = waves * env.deploy_minutes + waves * env.rollback_minutes + setup
     if env.e2e:
         minutes += waves * verify_minutes(env) + env.e2e.step_minutes
@@ -202,7 +194,5 @@ def stage_minutes(env: Environment, count: int) -> int:
 
 def verify_minutes(env: Environment) -> int:
     """The check that an image is live: a read, then every smoke attempt."""
-    smoke = 0
-    if env.smoke:
-        smoke = (1 + env.smoke.retries) * (seconds(env.smoke.interval) + SMOKE_REQUEST_SECONDS)
+    smoke = env.smoke.worst_seconds if env.smoke else 0
     return math.ceil((smoke + 60) / 60)

@@ -5,15 +5,14 @@ service, overrides only for environments that exist. Each is reported at its pos
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cdgen.deploy.paths import PathMatcher, normalize
-from cdgen.descriptor import Document, PathItem
+from cdgen.descriptor import At, Document, PathItem
 from cdgen.errors import Violation
 
-At = Callable[[list[PathItem], str], Violation]
 # Keys of the top-level `image` that each service sets for itself in the services form.
 PER_SERVICE_IMAGE_KEYS = (
     "context",
@@ -229,13 +228,10 @@ def find_unmatched_paths(doc: Document, root: Path) -> list[Violation]:
                 files = _working_tree(root) if files is None else files
                 if PathMatcher([pattern]).any_match(files):
                     continue
-            line, col = doc.position(where)
             found.append(
-                Violation(
-                    doc.path,
-                    line,
-                    col,
-                    f"{_dotted(where)}: {pattern!r} matches nothing "
+                doc.violation(
+                    where,
+                    f"{pattern!r} matches nothing "
                     "in the working tree, so no change would trigger this service",
                 )
             )
@@ -267,10 +263,3 @@ def _working_tree(root: Path) -> list[str]:
             if len(files) >= MAX_FILES:
                 return files
     return files
-
-
-def _dotted(where: list[PathItem]) -> str:
-    text = ""
-    for step in where:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text

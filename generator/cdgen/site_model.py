@@ -6,11 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from cdgen.deploy.site.clis import CLI_PINS, CliPin
+from cdgen.deploy.site.clis import CLI_PINS, UPLOAD_SECONDS, CliPin
 from cdgen.model import (
     E2E,
     SETUP_SECONDS,
-    SMOKE_REQUEST_SECONDS,
     Action,
     Generator,
     Smoke,
@@ -23,9 +22,8 @@ from cdgen.resources import schema_defaults
 VERCEL = "vercel"
 CLOUDFLARE_PAGES = "cloudflare-pages"
 DEFAULT_TOKEN_SECRETS = {VERCEL: "VERCEL_TOKEN", CLOUDFLARE_PAGES: "CLOUDFLARE_API_TOKEN"}
-# What the engine gives the provider's CLI: the upload (Cloudflare Pages, Vercel's prebuilt
-# output), and each switch of the live deployment (a promotion, a rollback).
-UPLOAD_SECONDS = 900
+# What the engine gives the provider's CLI for each switch of the live deployment (a
+# promotion, a rollback); for the upload, UPLOAD_SECONDS.
 SWITCH_TIMEOUT = "5m"
 # The build in the job that builds (Vercel's first environment; Cloudflare's build job).
 BUILD_MINUTES = 30
@@ -92,10 +90,7 @@ class SiteEnvironment:
     def deploy_minutes(self) -> int:
         """One deploy step: the upload or the switch, its rollback, and the smoke test."""
         switch = seconds(SWITCH_TIMEOUT)
-        smoke = 0
-        if self.smoke:
-            per_try = seconds(self.smoke.interval) + SMOKE_REQUEST_SECONDS
-            smoke = (1 + self.smoke.retries) * per_try
+        smoke = self.smoke.worst_seconds if self.smoke else 0
         return math.ceil((UPLOAD_SECONDS + 2 * switch + smoke + 300) / 60)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cdgen.render import gh
 from cdgen.site_model import SWITCH_TIMEOUT, SiteEnvironment, SitePipeline
 
 # The workflow artifact holding the site built once (Cloudflare Pages).
@@ -32,7 +33,7 @@ class SiteStage:
     @property
     def url(self) -> str:
         """The environment's URL on GitHub: its domain, or the deployment's own URL."""
-        return self.env.url or _gh("steps.deploy.outputs.deployed-image")
+        return self.env.url or gh("steps.deploy.outputs.deployed-image")
 
     @property
     def base_url(self) -> str:
@@ -58,13 +59,13 @@ def plan_site_stages(pipeline: SitePipeline) -> list[SiteStage]:
         create_first = vercel and env.builds and env.production
         image = ""
         if vercel and create_first:
-            image = _gh("steps.create.outputs.deployed-image")
+            image = gh("steps.create.outputs.deployed-image")
         elif vercel and previous:
-            image = _gh(f"needs.{previous}.outputs.deployment")
+            image = gh(f"needs.{previous}.outputs.deployment")
         stages.append(
             SiteStage(
                 env=env,
-                title=_title(env, vercel),
+                title=_title(env),
                 step=_step(env, vercel, bool(image)),
                 needs=tuple(needs),
                 image=image,
@@ -76,7 +77,7 @@ def plan_site_stages(pipeline: SitePipeline) -> list[SiteStage]:
     return stages
 
 
-def _title(env: SiteEnvironment, vercel: bool) -> str:
+def _title(env: SiteEnvironment) -> str:
     tests = " and run its end-to-end tests" if env.e2e else ""
     if env.builds:
         return f"build the site once, deploy {env.name}{tests}"
@@ -92,7 +93,3 @@ def _step(env: SiteEnvironment, vercel: bool, given: bool) -> str:
     if given:
         return "Test the deployment at its own URL"
     return "Deploy the prebuilt site (no domain serves it yet), test it at its own URL"
-
-
-def _gh(expression: str) -> str:
-    return "${{ " + expression + " }}"

@@ -5,7 +5,7 @@ Every violation is reported at the key or value it is about."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from cdgen.deploy.site.clis import CLI_PINS
@@ -43,8 +43,7 @@ def find_site_violations(doc: Document) -> Iterator[Violation]:
     if "site" not in data:
         for index, env in enumerate(environments):
             if isinstance(env, dict) and "site" in env:
-                yield _at(
-                    doc,
+                yield doc.violation(
                     ["environments", index, "site"],
                     "only a descriptor with a top-level site has it; an image's environment "
                     "deploys with kubernetes",
@@ -54,7 +53,7 @@ def find_site_violations(doc: Document) -> Iterator[Violation]:
     if "image" in data:
         line = doc.position(["image"], key=True)[0]
         message = f"a descriptor deploys an image (line {line}) or a static site, not both"
-        yield _at(doc, ["site"], message + ": remove one", key=True)
+        yield doc.violation(["site"], message + ": remove one", key=True)
     provider = site.get("provider") if isinstance(site, dict) else None
     if isinstance(site, dict) and provider in _REQUIRED:
         yield from _site_keys(doc, site, str(provider))
@@ -71,22 +70,22 @@ def _site_keys(doc: Document, site: dict[str, Any], provider: str) -> Iterator[V
     for key, owner in _ONLY.items():
         if key in site and owner != provider:
             message = f"{_NAMES[owner]} only; remove it for provider {provider}"
-            yield _at(doc, ["site", key], message, key=True)
+            yield doc.violation(["site", key], message, key=True)
     required = _REQUIRED[provider]
     if required not in site:
-        yield _at(doc, ["site"], f"missing required key '{required}' (provider {provider})")
+        yield doc.violation(["site"], f"missing required key '{required}' (provider {provider})")
     project = site.get("project")
     pattern, what = _PROJECTS[provider]
     general = schema_node("site", "project")["pattern"]
     if isinstance(project, str) and matches(general, project) and not matches(pattern, project):
-        yield _at(doc, ["site", "project"], f"{name}: must be {what} (got {project!r})")
+        yield doc.violation(["site", "project"], f"{name}: must be {what} (got {project!r})")
     node = site.get("node-version")
     least = CLI_PINS[provider].node
     major = re.match(r"[0-9]+", node) if isinstance(node, str) else None
     if major is not None and int(major.group()) < least:
         cli = CLI_PINS[provider]
         message = f"{cli.package} {cli.version} needs Node.js {least} or newer (got {node!r})"
-        yield _at(doc, ["site", "node-version"], message)
+        yield doc.violation(["site", "node-version"], message)
 
 
 def _environment(
@@ -97,20 +96,20 @@ def _environment(
     for key in ("kubernetes", "canary"):
         if key in env:
             message = "a site has no Kubernetes Deployment; remove it"
-            yield _at(doc, [*here, key], message, key=True)
+            yield doc.violation([*here, key], message, key=True)
     if env.get("approval") == "manual":
         message = (
             "manual promotion takes an already built image; a site's environments are "
             "approved with none or reviewers"
         )
-        yield _at(doc, [*here, "approval"], message)
+        yield doc.violation([*here, "approval"], message)
     e2e = env.get("e2e")
     if isinstance(e2e, dict) and "node-version" in e2e:
         message = (
             "a site's jobs set up site.node-version for the build, the provider's CLI and "
             "the tests; remove it"
         )
-        yield _at(doc, [*here, "e2e", "node-version"], message, key=True)
+        yield doc.violation([*here, "e2e", "node-version"], message, key=True)
     if provider == "vercel":
         yield from _vercel_environment(doc, env, here, last)
     elif provider == "cloudflare-pages":
@@ -122,25 +121,25 @@ def _vercel_environment(
 ) -> Iterator[Violation]:
     if "site" in env:
         message = "Cloudflare Pages only (its branch); a Vercel environment has none"
-        yield _at(doc, [*here, "site"], message, key=True)
+        yield doc.violation([*here, "site"], message, key=True)
     if last and "url" not in env:
         message = (
             "missing required key 'url' (the last environment of a Vercel site is production: "
             "the domain the promoted deployment serves)"
         )
-        yield _at(doc, here, message)
+        yield doc.violation(here, message)
     if not last and "url" in env:
         message = (
             "a Vercel environment before the last tests the new deployment at its own URL, "
             "which no domain serves yet; remove url"
         )
-        yield _at(doc, [*here, "url"], message, key=True)
+        yield doc.violation([*here, "url"], message, key=True)
     if not last and _rolls_back(env):
         message = (
             "no domain serves the deployment before production, so there is nothing to roll "
             "back: failed tests stop the pipeline; remove it"
         )
-        yield _at(doc, [*here, "e2e", "rollback-on-failure"], message, key=True)
+        yield doc.violation([*here, "e2e", "rollback-on-failure"], message, key=True)
 
 
 def _cloudflare_environment(
@@ -148,7 +147,7 @@ def _cloudflare_environment(
 ) -> Iterator[Violation]:
     if "url" not in env:
         message = "missing required key 'url' (the branch's alias or the project's domain)"
-        yield _at(doc, here, message)
+        yield doc.violation(here, message)
     if not isinstance(site, dict) or not _rolls_back(env):
         return
     branch = _branch(env, site, last)
@@ -158,7 +157,7 @@ def _cloudflare_environment(
             f"branch {branch!r} makes preview deployments, which Cloudflare cannot roll back "
             f"(only production deployments, of branch {production!r}): remove it"
         )
-        yield _at(doc, [*here, "e2e", "rollback-on-failure"], message, key=True)
+        yield doc.violation([*here, "e2e", "rollback-on-failure"], message, key=True)
 
 
 def _repeated_branches(
@@ -174,7 +173,7 @@ def _repeated_branches(
                 f"deploys to branch {branch!r} like environment '{seen[branch]}': each "
                 "environment needs a branch of its own (set environments[].site.branch)"
             )
-            yield _at(doc, ["environments", index, "name"], message)
+            yield doc.violation(["environments", index, "name"], message)
         else:
             seen[branch] = env["name"]
 
@@ -189,15 +188,3 @@ def _branch(env: dict[str, Any], site: dict[str, Any], last: bool) -> str:
 def _rolls_back(env: dict[str, Any]) -> bool:
     e2e = env.get("e2e")
     return isinstance(e2e, dict) and e2e.get("rollback-on-failure") is True
-
-
-def _at(doc: Document, where: Sequence[PathItem], message: str, *, key: bool = False) -> Violation:
-    line, col = doc.position(where, key=key)
-    return Violation(doc.path, line, col, f"{_dotted(where)}: {message}")
-
-
-def _dotted(where: Sequence[PathItem]) -> str:
-    text = ""
-    for step in where:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text

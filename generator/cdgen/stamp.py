@@ -67,10 +67,21 @@ def release_tag() -> str:
     return "v" + __version__
 
 
+# MAJOR.MINOR.PATCH, the numbers every version of cdgen begins with.
+_RELEASE = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
+
+
+def release_numbers(version: str) -> tuple[int, ...] | None:
+    """(major, minor, patch) that a version or a release tag begins with: (1, 2, 4) for
+    1.2.4, v1.2.4 and 1.2.4.dev0; None when it begins with none."""
+    found = _RELEASE.match(version.removeprefix("v"))
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
 def is_final(version: str) -> bool:
     """A release version (1.2.3), not a development one (1.2.4.dev0): only the commit a
     release is tagged at carries a final version (see README, Releasing)."""
-    return re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version) is not None
+    return _RELEASE.fullmatch(version) is not None
 
 
 def read_git_stamp(root: Path) -> Stamp | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cdgen.canary_rules import find_canary_violations
 from cdgen.cloud import ecr_region
-from cdgen.descriptor import Document, PathItem
+from cdgen.descriptor import Document, PathItem, dotted
 from cdgen.errors import DescriptorError, Violation
 from cdgen.resources import load_schema
 from cdgen.rules import matches
@@ -57,8 +57,8 @@ def find_violations(doc: Document) -> Iterator[Violation]:
     yield from _check_environments(doc)
     yield from find_site_violations(doc)
     yield from _check_registry_region(doc)
-    yield from find_canary_violations(doc, lambda where, message: _at(doc, where, message))
-    yield from find_service_violations(doc, lambda where, message: _at(doc, where, message))
+    yield from find_canary_violations(doc, doc.violation)
+    yield from find_service_violations(doc, doc.violation)
     yield from _check_service_repositories(doc, validator)
 
 
@@ -90,9 +90,9 @@ def _explain(doc: Document, error: ValidationError) -> Iterator[Violation]:
         why = f": {schema['x-error']}" if isinstance(schema, dict) and "x-error" in schema else ""
         for name in required:
             if name not in instance:
-                yield _at(doc, where, f"missing required key '{name}'{why}", key=bool(where))
+                yield doc.violation(where, f"missing required key '{name}'{why}", key=bool(where))
         return
-    yield _at(doc, where, f"{_describe(error)}{_got(error.instance)}")
+    yield doc.violation(where, f"{_describe(error)}{_got(error.instance)}")
 
 
 def _describe(error: ValidationError) -> str:
@@ -165,9 +165,9 @@ def _unknown_key(doc: Document, where: list[PathItem], name: Any, allowed: list[
     hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
     shown = _as_yaml(name)
     step = name if text and name.isprintable() and len(name) <= 60 else shown
-    label = f"{_dotted(where)}.{step}" if where else step
+    label = f"{dotted(where)}.{step}" if where else step
     message = f"{label}: unknown key {shown} ({hint})"
-    return _at(doc, [*where, name], message, key=True, label=False)
+    return doc.violation([*where, name], message, key=True, label=False)
 
 
 def _check_environments(doc: Document) -> Iterator[Violation]:
@@ -182,8 +182,7 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
         name = env["name"]
         if name in seen:
             first = doc.position(["environments", seen[name], "name"])[0]
-            yield _at(
-                doc,
+            yield doc.violation(
                 ["environments", index, "name"],
                 f"duplicate environment '{name}' (first defined on line {first})",
             )
@@ -191,8 +190,7 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
             seen[name] = index
         approval = env.get("approval", "none")
         if approval == "manual" and name == "pipeline":
-            yield _at(
-                doc,
+            yield doc.violation(
                 ["environments", index, "name"],
                 "'pipeline' cannot name a manual environment: cd.yml's promote-to input uses it "
                 "for a run of the whole pipeline",
@@ -200,8 +198,7 @@ def _check_environments(doc: Document) -> Iterator[Violation]:
         if approval == "manual":
             manual_at = manual_at or name
         elif manual_at is not None:
-            yield _at(
-                doc,
+            yield doc.violation(
                 ["environments", index, "name"],
                 f"environment '{name}' follows manual environment '{manual_at}', so it must "
                 "be 'approval: manual' too (manual environments are promoted by hand, in order)",
@@ -221,8 +218,7 @@ def _check_registry_region(doc: Document) -> Iterator[Violation]:
     host_region = ecr_region(registry)
     region = aws.get("region")
     if host_region and isinstance(region, str) and region != host_region:
-        yield _at(
-            doc,
+        yield doc.violation(
             ["image", "login", "aws", "region"],
             f"must be {host_region}, the region in the registry's host {registry} (got {region!r})",
         )
@@ -244,24 +240,4 @@ def _check_service_repositories(doc: Document, validator: Any) -> Iterator[Viola
         for error in validator.descend(probe, load_schema()["properties"]["image"]):
             if list(error.absolute_path) == ["repository"] and error.validator == "pattern":
                 where: list[PathItem] = ["services", index, "image", "repository"]
-                yield _at(doc, where, f"{_describe(error)}{_got(repository)}")
-
-
-def _at(
-    doc: Document,
-    where: Sequence[PathItem],
-    message: str,
-    *,
-    key: bool = False,
-    label: bool = True,
-) -> Violation:
-    line, col = doc.position(where, key=key)
-    dotted = _dotted(where) if label else ""
-    return Violation(doc.path, line, col, f"{dotted}: {message}" if dotted else message)
-
-
-def _dotted(where: Sequence[PathItem]) -> str:
-    text = ""
-    for step in where:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
+                yield doc.violation(where, f"{_describe(error)}{_got(repository)}")

@@ -8,13 +8,16 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cdgen.deploy.recording import SERVICE
 from cdgen.errors import DescriptorError, UsageError, Violation
 from cdgen.metrics.records import Window
 from cdgen.metrics.report import FORMATS
+
+if TYPE_CHECKING:
+    from cdgen.descriptor import Document
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_ENVIRONMENT = "production"
@@ -54,10 +57,12 @@ def resolve_query(options: Options, cwd: Path, today: date | None = None) -> Que
     if options.form not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {options.form!r})")
     api_url = check_api_url(options.api_url or DEFAULT_API_URL)
-    services, checked = resolve_services(options.service, cwd)
+    service = check_service(options.service)
+    document = read_local_descriptor(cwd)
+    services, checked = resolve_services(service, document)
     return Query(
         repo=resolve_repo(options.repo, cwd, explicit_api=options.api_url is not None),
-        environment=resolve_environment(options.environment, cwd),
+        environment=resolve_environment(options.environment, document),
         window=resolve_window(options.since, options.until, today or datetime.now(UTC).date()),
         form=options.form,
         api_url=api_url,
@@ -106,22 +111,28 @@ def resolve_repo(repo: str | None, cwd: Path, explicit_api: bool) -> str:
     return remote.slug
 
 
-def resolve_environment(environment: str | None, cwd: Path) -> str:
+def read_local_descriptor(cwd: Path) -> Document | None:
+    """cdgen.yml in ``cwd``, read once for the services and the environment; None: none."""
+    path = cwd / DESCRIPTOR
+    if not path.is_file():
+        return None
+    from cdgen.descriptor import read_descriptor
+
+    return read_descriptor(path, DESCRIPTOR)
+
+
+def resolve_environment(environment: str | None, document: Document | None) -> str:
     if environment is not None:
         if not environment.strip() or any(ord(c) < 32 for c in environment):
             raise UsageError(f"--environment must be an environment's name (got {environment!r})")
         return environment
-    path = cwd / DESCRIPTOR
-    if not path.is_file():
+    if document is None:
         return DEFAULT_ENVIRONMENT
-    return last_environment(path)
+    return last_environment(document)
 
 
-def last_environment(path: Path) -> str:
+def last_environment(document: Document) -> str:
     """The name of the descriptor's last environment, the one deploys end in."""
-    from cdgen.descriptor import read_descriptor
-
-    document = read_descriptor(path, DESCRIPTOR)
     data: Any = document.data
     environments = data.get("environments") if isinstance(data, dict) else None
     last = environments[-1] if isinstance(environments, list) and environments else None
@@ -136,15 +147,20 @@ def last_environment(path: Path) -> str:
     raise DescriptorError([Violation(DESCRIPTOR, line, column, message)])
 
 
-def resolve_services(service: str | None, cwd: Path) -> tuple[tuple[str, ...], bool]:
-    """What to report: ``--service``'s one service, else each service of a services
-    descriptor, else the whole environment; and whether the names were checked."""
+def check_service(service: str | None) -> str | None:
     if service is not None and not SERVICE.fullmatch(service):
         raise UsageError(f"--service must be a service's name: a-z, 0-9 and '-' (got {service!r})")
-    path = cwd / DESCRIPTOR
-    if not path.is_file():
+    return service
+
+
+def resolve_services(
+    service: str | None, document: Document | None
+) -> tuple[tuple[str, ...], bool]:
+    """What to report: ``--service``'s one service, else each service of a services
+    descriptor, else the whole environment; and whether the names were checked."""
+    if document is None:
         return ((service,) if service else ()), False
-    known = descriptor_services(path)
+    known = descriptor_services(document)
     if service is None:
         return known, True
     if service not in known:
@@ -163,11 +179,9 @@ def unknown_service(service: str, known: tuple[str, ...], where: str) -> str:
     return f"--service {service}: not a service of {where}; known: {', '.join(known)}"
 
 
-def descriptor_services(path: Path) -> tuple[str, ...]:
+def descriptor_services(document: Document) -> tuple[str, ...]:
     """The names of a services descriptor's services, in its order; none for one service."""
-    from cdgen.descriptor import read_descriptor
-
-    data: Any = read_descriptor(path, DESCRIPTOR).data
+    data: Any = document.data
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, list):
         return ()

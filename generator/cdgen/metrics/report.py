@@ -27,9 +27,7 @@ class Row:
 def render_reports(each: Sequence[Metrics], form: str, grouped: bool) -> str:
     """One report after another, in order. ``grouped`` (every service of a descriptor, however
     many) JSON: the common keys once, then ``services``, a list of each service's object."""
-    if not grouped:
-        return "\n".join(render_report(metrics, form) for metrics in each)
-    if form == "json":
+    if grouped and form == "json":
         first = each[0].to_json()
         common = {key: first[key] for key in ("repository", "environment", "since", "until")}
         services = [m.to_json() for m in each]

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The longest the engine lets a CLI upload (Cloudflare Pages' files, Vercel's prebuilt
+# output); the generated jobs' timeouts are sized from it.
+UPLOAD_SECONDS = 900
+
 
 @dataclass(frozen=True)
 class CliPin:

@@ -18,12 +18,12 @@ import shutil
 import tempfile
 from typing import Any
 
+from cdgen.deploy.site.clis import UPLOAD_SECONDS
 from cdgen.deploy.site.cloudflare_api import CloudflareApi, api_url_problem
 from cdgen.deploy.site.npx import Npx
 from cdgen.deploy.site.provider import Deployment, ProviderError
 
 INSTALL_SECONDS = 300
-UPLOAD_SECONDS = 900
 READ_SECONDS = 30
 URGENT_SECONDS = 3.0
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import re
 
+from cdgen.deploy.site.clis import UPLOAD_SECONDS
 from cdgen.deploy.site.npx import CliResult, Npx
 from cdgen.deploy.site.provider import Deployment, ProviderError
 
 INSTALL_SECONDS = 300  # the first run of a pinned version downloads it
-UPLOAD_SECONDS = 900
 READ_SECONDS = 60
 URGENT_SECONDS = 8  # a cancelled job is killed seconds later: ask, do not wait
 _URL = re.compile(r"https://[A-Za-z0-9.-]+")
