@@ -45,7 +45,6 @@ def _default_seconds(name: str) -> int:
 
 # The action's lock-wait default: how long a deploy waits for another one of the Deployment.
 LOCK_WAIT_SECONDS = _default_seconds("lock-wait")
-# Where every job runs unless its environment names a self-hosted runner.
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
