@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from cdgen.deploy.cancel import Cancelled, SignalGuard, signal_name
-from cdgen.deploy.changes_step import run_changes
 from cdgen.deploy.console import Console
 from cdgen.deploy.engine import build_engine
-from cdgen.deploy.fleet_step import run_fleet
 from cdgen.deploy.inputs import INPUTS
 from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
@@ -293,8 +291,12 @@ def run(
         _write(reports.outputs, "")
         return EXIT_USAGE
     if raw["mode"] == "changes":
+        from cdgen.deploy.changes_step import run_changes
+
         return run_changes(raw, environ, console, reports.summary, reports.outputs)
     if raw["services"] or raw["images"] or raw["results"]:
+        from cdgen.deploy.fleet_step import run_fleet
+
         return run_fleet(raw, environ, stream, console, (reports.summary, reports.outputs), guard)
     held = Holder(Outcome(raw["mode"] or "deploy", raw["environment"], raw["image"]))
     code = EXIT_UNEXPECTED
