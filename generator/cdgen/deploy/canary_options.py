@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.records_target import token_problem
 
 STRATEGIES = ("rolling", "canary")
 TRAFFIC = ("replicas", "gateway")
@@ -28,7 +29,6 @@ _ROUTE = re.compile(
     r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*"
 )
 _STEPS = re.compile(rf"[0-9]{{1,2}}(?:,[0-9]{{1,2}}){{0,{MAX_STEPS - 1}}}")
-_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 # A query is one PromQL expression: newlines and tabs are fine, other controls are not.
 _QUERY_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -212,8 +212,9 @@ def parse_canary(raw: dict[str, str], mode: str, problems: list[str]) -> CanaryO
         problems.append(f"strategy: canary releases a new image (mode deploy), not mode {mode}")
         return None
     token = raw["analysis-token"]
-    if token and not _TOKEN.fullmatch(token):
-        problems.append("analysis-token: not a token (printable characters, no spaces)")
+    problem = token_problem("analysis-token", token, 4096)
+    if problem:
+        problems.append(problem)
     traffic, route = raw["canary-traffic"], raw["canary-route"]
     _check_traffic(traffic, route, problems)
     steps = _steps(raw["canary-steps"], problems)

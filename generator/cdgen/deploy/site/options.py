@@ -20,7 +20,7 @@ from cdgen.deploy.options import (
     _value,
 )
 from cdgen.deploy.recording import Recording
-from cdgen.deploy.records_target import TOKEN
+from cdgen.deploy.records_target import token_problem
 from cdgen.deploy.site.clis import CLI_PINS
 from cdgen.deploy.site.target import CLOUDFLARE_PAGES, VERCEL, SiteOptions
 
@@ -130,8 +130,9 @@ def _site(values: dict[str, str], target: str, mode: str, problems: list[str]) -
     if not token and mode != "record":
         problems.append(f"site-token: required with target {target} (the API token)")
     for name in ("site-token", "site-bypass"):
-        if values.get(name) and (not TOKEN.fullmatch(values[name]) or len(values[name]) > 4096):
-            problems.append(f"{name}: not a token (printable characters, no spaces)")
+        problem = token_problem(name, values.get(name, ""), 4096)
+        if problem:
+            problems.append(problem)
     production = _value(values, "site-production")
     if production not in ("true", "false"):
         problems.append(f"site-production: {production[:20]!r} is not 'true' or 'false'")
