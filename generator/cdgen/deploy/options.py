@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from cdgen.deploy.canary_options import CanaryOptions, parse_canary
-from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.durations import check_duration
 from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
 from cdgen.deploy.recording import Recording, parse_recording
 from cdgen.deploy.records_target import url_problem
@@ -106,14 +106,7 @@ def _check_name(
 def _check_duration(
     raw: dict[str, str], name: str, low: int, high: int, problems: list[str]
 ) -> int:
-    value = _value(raw, name)
-    seconds = parse_duration(value)
-    if seconds is None or not low <= seconds <= high:
-        problems.append(
-            f"{name}: {value!r} is not a duration from {low}s to {high}s (e.g. 90s, 5m, 1h30m)"
-        )
-        return 0
-    return seconds
+    return check_duration(name, _value(raw, name), low, high, problems)
 
 
 def _check_retries(raw: dict[str, str], problems: list[str]) -> int:
