@@ -37,17 +37,10 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class Recovery:
-    options: Options
-    kubectl: Kubectl
-    console: Console
-    target: Target
+class Phases:
+    """Times each phase of a run into ``outcome.phases``."""
+
     outcome: Outcome
-    revision: str
-    changed: bool | None
-    recovering: bool
-    undo_issued: bool
-    undo_checked: bool = False
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[PhaseRecord]:
@@ -64,6 +57,19 @@ class Recovery:
         finally:
             elapsed = time.monotonic() - started
             self.outcome.phases.append(Phase(name, elapsed, record.ok, record.detail))
+
+
+class Recovery(Phases):
+    options: Options
+    kubectl: Kubectl
+    console: Console
+    target: Target
+    outcome: Outcome
+    revision: str
+    changed: bool | None
+    recovering: bool
+    undo_issued: bool
+    undo_checked: bool = False
 
     def _show(self, result: CommandResult) -> None:
         self.console.external(result.output)
