@@ -7,15 +7,10 @@ import re
 from collections.abc import Mapping
 
 from cdgen.deploy.options import (
-    MAX_LOCK_WAIT_SECONDS,
-    MAX_ROLLOUT_SECONDS,
-    MAX_SMOKE_SECONDS,
     InvalidInputsError,
     Options,
-    _check_commit_time,
-    _check_duration,
-    _check_retries,
     _check_text,
+    _shared_fields,
     _url_problem,
     _value,
 )
@@ -84,19 +79,11 @@ def parse_site_options(
         namespace="",
         deployment="",
         container="",
-        rollout_timeout=_check_duration(
-            values, "rollout-timeout", 1, MAX_ROLLOUT_SECONDS, problems
-        ),
         smoke_url=smoke_url,
-        smoke_retries=_check_retries(values, problems),
-        smoke_interval=_check_duration(values, "smoke-interval", 0, MAX_SMOKE_SECONDS, problems),
-        smoke_timeout=_check_duration(values, "smoke-timeout", 1, 600, problems),
-        expect_version=_check_text(values, "expect-version", "._+- (at most 128)", problems),
         kubeconfig_file="",
         environment=environment,
-        commit_time=_check_commit_time(values, problems),
         recording=recording,
-        lock_wait=_check_duration(values, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
+        **_shared_fields(values, problems),
         site=site,
     )
     if problems:
