@@ -20,8 +20,8 @@ from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
+from cdgen.deploy.phases import PhaseRecord
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import PhaseRecord
 from cdgen.deploy.site.provider import Deployment, Provider, ProviderError
 from cdgen.deploy.site.recovery import SiteRecovery
 from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
@@ -184,26 +184,12 @@ class SiteEngine(SiteRecovery):
         )
         return False
 
-    def _open_record(self, what: str) -> None:
-        """The GitHub deployment record, named after the deployment it is about: opened just
-        before a switch, or just after an upload (whose name only the upload tells)."""
-        if self.records is None:
-            return
-        with self._phase("Open the deployment record") as phase:
-            mode = self.options.mode
-            verb = "deploy of" if mode == "deploy" else "rollback to"
-            # A rollback's record is task rollback: it ran no tests, and passed nothing on.
-            self.outcome.deployment_id = self.records.open(what, f"cdgen {verb} {what}", mode)
-            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
-            found = self.outcome.deployment_id
-            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
-
     # --- the change ----------------------------------------------------------------------
 
     def _deploy(self) -> bool:
         image = self.options.image
         if image:  # Vercel: a deployment made before, tested again or promoted
-            self._open_record(image)
+            self._open_record_of(image)
             self.new = Deployment(image, image)
             if not self.provider.switchable:
                 return True  # no domain serves it: only the smoke test is left
@@ -218,12 +204,12 @@ class SiteEngine(SiteRecovery):
             phase.ok, phase.detail = True, self.new.ident
         self.outcome.image = self.new.ident
         self._record_url(self.new.url)
-        self._open_record(self.new.ident)
+        self._open_record_of(self.new.ident)  # after the upload: only it tells the name
         return self._took(self.new.ident, "the new deployment")
 
     def _rollback(self) -> bool:
         image = self.options.image
-        self._open_record(image)
+        self._open_record_of(image)
         if self.previous is not None and self.previous.is_named(image):
             self.new = self.previous
             return True  # already served: only the smoke test is left

@@ -10,9 +10,9 @@ from cdgen.deploy.cancel import Cancelled, signal_name
 from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import FAILED, ROLLED_BACK, SUCCESS, Outcome
+from cdgen.deploy.phases import Phases, describe
 from cdgen.deploy.recording import closing
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import Phases, describe
 from cdgen.deploy.site.provider import Deployment, Provider, ProviderError
 
 
