@@ -1,17 +1,19 @@
 """What every engine does alike, whatever it deploys to: time each phase into the outcome,
-and open the GitHub deployment record."""
+open the GitHub deployment record, run the smoke test."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cdgen.deploy.cancel import Cancelled
+from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import Outcome, Phase
 from cdgen.deploy.records import Records
+from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, run_smoke
 
 
 @dataclass
@@ -25,11 +27,15 @@ def describe(error: BaseException) -> str:
 
 
 class Phases:
-    """Times each phase of a run into ``outcome.phases``; opens the deployment record."""
+    """Times each phase of a run into ``outcome.phases``; opens the deployment record; runs
+    the smoke test."""
 
     options: Options
+    console: Console
     outcome: Outcome
     records: Records | None
+    probe: Probe
+    sleep: Callable[[float], None]
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[PhaseRecord]:
@@ -59,3 +65,27 @@ class Phases:
             phase.ok = True  # bookkeeping: a record that cannot be written is a warning
             found = self.outcome.deployment_id
             phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
+
+    def _run_smoke(self, url: str, headers: tuple[tuple[str, str], ...] = ()) -> list[SmokeAttempt]:
+        """The smoke test of ``url`` as its phase; every attempt is logged and kept."""
+        options = self.options
+        check = SmokeCheck(
+            url,
+            options.smoke_retries,
+            options.smoke_interval,
+            options.smoke_timeout,
+            options.expect_version,
+            headers,
+        )
+        with self._phase("Smoke test") as phase:
+            with self.console.group(f"Smoke test {url}"):
+                attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
+            phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
+        return attempts
+
+    def _record_attempt(self, attempt: SmokeAttempt) -> None:
+        self.outcome.smoke.append((attempt.number, attempt.ok, attempt.detail, attempt.seconds))
+        verdict = "pass" if attempt.ok else "fail"
+        self.console.info(
+            f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
+        )

@@ -24,7 +24,7 @@ from cdgen.deploy.phases import PhaseRecord
 from cdgen.deploy.records import Records
 from cdgen.deploy.site.provider import Deployment, Provider, ProviderError
 from cdgen.deploy.site.recovery import SiteRecovery
-from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
+from cdgen.deploy.smoke import Probe, probe_url
 
 
 class SiteEngine(SiteRecovery):
@@ -261,28 +261,9 @@ class SiteEngine(SiteRecovery):
             return True
         site = options.site
         headers = (("x-vercel-protection-bypass", site.bypass),) if site and site.bypass else ()
-        check = SmokeCheck(
-            url,
-            options.smoke_retries,
-            options.smoke_interval,
-            options.smoke_timeout,
-            options.expect_version,
-            headers,
-        )
-        with self._phase("Smoke test") as phase:
-            with self.console.group(f"Smoke test {url}"):
-                attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
-            phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
-        if not phase.ok:
-            self.outcome.reason = (
-                f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
-            )
+        attempts = self._run_smoke(url, headers)
+        last = attempts[-1]
+        if not last.ok:
+            self.outcome.reason = f"the smoke test failed {len(attempts)} time(s): {last.detail}"
             self.console.error(self.outcome.reason, "Smoke test failed")
-        return phase.ok
-
-    def _record_attempt(self, attempt: SmokeAttempt) -> None:
-        self.outcome.smoke.append((attempt.number, attempt.ok, attempt.detail, attempt.seconds))
-        verdict = "pass" if attempt.ok else "fail"
-        self.console.info(
-            f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
-        )
+        return last.ok
