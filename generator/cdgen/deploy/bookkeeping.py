@@ -10,9 +10,10 @@ from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.kubectl import KubectlError
 from cdgen.deploy.lock import DeploymentLock, LockTimeout
 from cdgen.deploy.outcome import SUCCESS
+from cdgen.deploy.phases import describe
 from cdgen.deploy.recording import closing
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import Recovery, describe
+from cdgen.deploy.recovery import Recovery
 
 
 class Bookkeeping(Recovery):
@@ -50,16 +51,7 @@ class Bookkeeping(Recovery):
 
     def _open_record(self) -> bool:
         """The GitHub deployment record, opened just before anything changes."""
-        if self.records is None:
-            return True
-        with self._phase("Open the deployment record") as phase:
-            verb = "deploy of" if self.options.mode == "deploy" else "rollback to"
-            self.outcome.deployment_id = self.records.open(
-                self.options.image, f"cdgen {verb} {self.options.image}", self.options.mode
-            )
-            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
-            found = self.outcome.deployment_id
-            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
+        self._open_record_of(self.options.image)
         return True
 
     def _close_record(self) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.durations import check_duration
+from cdgen.deploy.records_target import token_problem
 
 STRATEGIES = ("rolling", "canary")
 TRAFFIC = ("replicas", "gateway")
@@ -28,7 +29,6 @@ _ROUTE = re.compile(
     r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*"
 )
 _STEPS = re.compile(rf"[0-9]{{1,2}}(?:,[0-9]{{1,2}}){{0,{MAX_STEPS - 1}}}")
-_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 # A query is one PromQL expression: newlines and tabs are fine, other controls are not.
 _QUERY_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -72,14 +72,6 @@ def _steps(text: str, problems: list[str]) -> tuple[int, ...]:
         )
         return ()
     return steps
-
-
-def _duration(name: str, text: str, high: int, problems: list[str]) -> int:
-    seconds = parse_duration(text)
-    if seconds is None or not 1 <= seconds <= high:
-        problems.append(f"{name}: {text[:40]!r} is not a duration from 1s to {high}s (e.g. 1m)")
-        return 0
-    return seconds
 
 
 def prometheus_problem(url: str, token: str) -> str:
@@ -167,8 +159,8 @@ def parse_analysis(text: str, token: str, url: str, problems: list[str]) -> Anal
     if unknown:
         problems.append(f"analysis: unknown key(s) {', '.join(map(repr, unknown))}")
     prometheus = _prometheus(raw.get("prometheus"), url, token, problems)
-    interval = _duration(
-        "analysis: interval", str(raw.get("interval", "1m")), MAX_INTERVAL_SECONDS, problems
+    interval = check_duration(
+        "analysis: interval", str(raw.get("interval", "1m")), 1, MAX_INTERVAL_SECONDS, problems
     )
     on_no_data = raw.get("on-no-data", "fail")
     if on_no_data not in ON_NO_DATA:
@@ -212,12 +204,13 @@ def parse_canary(raw: dict[str, str], mode: str, problems: list[str]) -> CanaryO
         problems.append(f"strategy: canary releases a new image (mode deploy), not mode {mode}")
         return None
     token = raw["analysis-token"]
-    if token and not _TOKEN.fullmatch(token):
-        problems.append("analysis-token: not a token (printable characters, no spaces)")
+    problem = token_problem("analysis-token", token, 4096)
+    if problem:
+        problems.append(problem)
     traffic, route = raw["canary-traffic"], raw["canary-route"]
     _check_traffic(traffic, route, problems)
     steps = _steps(raw["canary-steps"], problems)
-    pause = _duration("canary-pause", raw["canary-pause"], MAX_PAUSE_SECONDS, problems)
+    pause = check_duration("canary-pause", raw["canary-pause"], 1, MAX_PAUSE_SECONDS, problems)
     analysis = parse_analysis(raw["analysis"], token, raw["analysis-url"], problems)
     if analysis is None or not steps or not pause:
         return None

@@ -18,7 +18,7 @@ from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.engine import Engine
 from cdgen.deploy.kubectl import KubectlError, Target
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK
-from cdgen.deploy.recovery import describe
+from cdgen.deploy.phases import describe
 from cdgen.deploy.traffic import RoutePlan
 
 

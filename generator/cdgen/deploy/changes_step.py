@@ -13,9 +13,8 @@ from cdgen.deploy.changes import render_outputs as changes_outputs
 from cdgen.deploy.changes import render_summary as changes_summary
 from cdgen.deploy.changes_records import RecordReader
 from cdgen.deploy.console import Console
-from cdgen.deploy.records_target import REPOSITORY, TOKEN, api_url_problem
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cdgen.deploy.records_target import REPOSITORY, api_url_problem, token_problem
+from cdgen.deploy.step_end import EXIT_FAILED, EXIT_OK, EXIT_USAGE, write_and_close
 
 
 def run_changes(
@@ -64,16 +63,8 @@ def run_changes(
 
 def _write(*files: tuple[TextIO | None, str]) -> list[str]:
     """Write each text and close each file; what could not be written."""
-    problems = []
-    for handle, text in files:
-        if handle is None:
-            continue
-        try:
-            with handle:
-                handle.write(text)
-        except OSError as error:
-            problems.append(f"cannot write {handle.name}: {error.strerror or error}")
-    return problems
+    problems = [write_and_close(handle, text) for handle, text in files]
+    return [problem for problem in problems if problem]
 
 
 def _reader(
@@ -82,8 +73,9 @@ def _reader(
     token = raw.get("github-token", "")
     if not token:
         return None
-    if not TOKEN.fullmatch(token) or len(token) > 1024:
-        problems.append("github-token: not a token (printable characters, no spaces)")
+    problem = token_problem("github-token", token, 1024)
+    if problem:
+        problems.append(problem)
     api_url = environ.get("GITHUB_API_URL", "https://api.github.com")
     repository = environ.get("GITHUB_REPOSITORY", "")
     problem = api_url_problem(api_url)

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from cdgen.deploy.cancel import Cancelled, SignalGuard, signal_name
-from cdgen.deploy.changes_step import run_changes
 from cdgen.deploy.console import Console
 from cdgen.deploy.engine import build_engine
-from cdgen.deploy.fleet_step import run_fleet
 from cdgen.deploy.inputs import INPUTS
 from cdgen.deploy.kubeconfig import KubeconfigFileError, kubeconfig_file
 from cdgen.deploy.kubectl import Kubectl
@@ -27,9 +25,15 @@ from cdgen.deploy.options import InvalidInputsError, Options, parse_options
 from cdgen.deploy.outcome import FAILED, RECORDED, Outcome
 from cdgen.deploy.records import Records
 from cdgen.deploy.records_target import run_url, target_from_environ
+from cdgen.deploy.step_end import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    write_and_close,
+)
 from cdgen.deploy.summary import render_outputs, render_summary
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 EXIT_STATUS = (
     "Exit status: 0 deployed (with --mode=rollback: rolled back; verify: verified; record: "
     "recorded), or skipped because --only-if-live is no longer live; 1 rolled back, failed "
@@ -114,25 +118,13 @@ def _open(path: str | None, flag: str, problems: list[str]) -> TextIO | None:
         return None
 
 
-def _write(handle: TextIO | None, text: str) -> str:
-    """Write and close; return what went wrong ('' when nothing did)."""
-    if handle is None:
-        return ""
-    try:
-        with handle:
-            handle.write(text)
-    except OSError as error:
-        return f"cannot write {handle.name}: {error.strerror or error}"
-    return ""
-
-
 def _report(outcome: Outcome, console: Console, reports: Reports, code: int) -> int:
     """Write the summary and the outputs; a lost summary is a warning, lost outputs fail the
     step (a later job would read empty outputs), and the log says what is live either way."""
-    problem = _write(reports.summary, console.redact(render_summary(outcome)))
+    problem = write_and_close(reports.summary, console.redact(render_summary(outcome)))
     if problem:
         console.warning(f"the job summary is lost: {problem}", "Summary not written")
-    problem = _write(reports.outputs, render_outputs(outcome))
+    problem = write_and_close(reports.outputs, render_outputs(outcome))
     if problem:
         live = outcome.deployed_image or "unknown"
         console.error(
@@ -289,12 +281,16 @@ def run(
     if problems:
         for problem in problems:
             console.error(f"{problem}; nothing was changed", "Invalid input")
-        _write(reports.summary, "")
-        _write(reports.outputs, "")
+        write_and_close(reports.summary, "")
+        write_and_close(reports.outputs, "")
         return EXIT_USAGE
     if raw["mode"] == "changes":
+        from cdgen.deploy.changes_step import run_changes
+
         return run_changes(raw, environ, console, reports.summary, reports.outputs)
     if raw["services"] or raw["images"] or raw["results"]:
+        from cdgen.deploy.fleet_step import run_fleet
+
         return run_fleet(raw, environ, stream, console, (reports.summary, reports.outputs), guard)
     held = Holder(Outcome(raw["mode"] or "deploy", raw["environment"], raw["image"]))
     code = EXIT_UNEXPECTED

@@ -16,6 +16,18 @@ def parse_duration(text: str) -> int | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
+def check_duration(name: str, text: str, low: int, high: int, problems: list[str]) -> int:
+    """The seconds the input ``name`` stands for; 0, and a problem appended, when ``text`` is
+    not a duration from ``low`` to ``high`` seconds."""
+    seconds = parse_duration(text)
+    if seconds is None or not low <= seconds <= high:
+        problems.append(
+            f"{name}: {text[:40]!r} is not a duration from {low}s to {high}s (e.g. 90s, 5m, 1h30m)"
+        )
+        return 0
+    return seconds
+
+
 def format_seconds(seconds: float) -> str:
     """Render a duration for humans: ``0.4s``, ``12s``, ``3m 05s``, ``2h 01m``."""
     if seconds < 10:

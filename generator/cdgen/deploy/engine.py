@@ -23,7 +23,7 @@ from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
 from cdgen.deploy.preflight import FAIL, Where, check_deployment
 from cdgen.deploy.records import Records
-from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
+from cdgen.deploy.smoke import Probe, probe_url
 
 Step = Callable[[], bool]
 
@@ -242,31 +242,15 @@ class Engine(Bookkeeping):
                 "smoke-url is empty: the deploy is not smoke-tested", "No smoke test"
             )
             return True
-        check = SmokeCheck(
-            options.smoke_url,
-            options.smoke_retries,
-            options.smoke_interval,
-            options.smoke_timeout,
-            options.expect_version,
-        )
-        with self._phase("Smoke test") as phase:
-            with self.console.group(f"Smoke test {options.smoke_url}"):
-                attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
-            phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
-        if not phase.ok:
-            reason = f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
+        attempts = self._run_smoke(options.smoke_url)
+        last = attempts[-1]
+        if not last.ok:
+            reason = f"the smoke test failed {len(attempts)} time(s): {last.detail}"
             if options.mode == "verify":  # it only looks: nothing to roll back
                 return self._stop_unchanged(reason, self.outcome.previous_image, "Not verified")
             self.outcome.reason = reason
             self.console.error(f"{reason}; rolling back", "Smoke test failed")
-        return phase.ok
-
-    def _record_attempt(self, attempt: SmokeAttempt) -> None:
-        self.outcome.smoke.append((attempt.number, attempt.ok, attempt.detail, attempt.seconds))
-        verdict = "pass" if attempt.ok else "fail"
-        self.console.info(
-            f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
-        )
+        return last.ok
 
 
 def build_engine(options: Options, kubectl: Kubectl, console: Console, **kwargs: Any) -> Engine:

@@ -21,8 +21,7 @@ from cdgen.deploy.fleet_processes import FleetRunner, Relay
 from cdgen.deploy.outcome import RECORDED, ROLLED_BACK, SKIPPED, SUCCESS
 from cdgen.deploy.records import Records
 from cdgen.deploy.records_target import target_from_environ
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from cdgen.deploy.step_end import EXIT_FAILED, EXIT_OK, EXIT_USAGE, write_and_close
 
 
 def run_fleet(  # noqa: PLR0917 - the step's inputs, in the order the step has them
@@ -150,14 +149,8 @@ def _record_state(mode: str, raw: Mapping[str, str], result: MemberResult) -> tu
 
 
 def _write(handle: TextIO | None, text: str, console: Console) -> int:
-    if handle is None:
-        return EXIT_OK
-    try:
-        with handle:
-            handle.write(text)
-    except OSError as error:
-        console.error(
-            f"cannot write {handle.name}: {error.strerror or error}", "Outputs not written"
-        )
+    problem = write_and_close(handle, text)
+    if problem:
+        console.error(problem, "Outputs not written")
         return EXIT_FAILED
     return EXIT_OK

@@ -6,10 +6,11 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from cdgen.deploy.canary_options import CanaryOptions, parse_canary
-from cdgen.deploy.durations import parse_duration
+from cdgen.deploy.durations import check_duration
 from cdgen.deploy.inputs import INPUTS_BY_NAME, MODES
 from cdgen.deploy.recording import Recording, parse_recording
 from cdgen.deploy.records_target import url_problem
@@ -106,14 +107,7 @@ def _check_name(
 def _check_duration(
     raw: dict[str, str], name: str, low: int, high: int, problems: list[str]
 ) -> int:
-    value = _value(raw, name)
-    seconds = parse_duration(value)
-    if seconds is None or not low <= seconds <= high:
-        problems.append(
-            f"{name}: {value!r} is not a duration from {low}s to {high}s (e.g. 90s, 5m, 1h30m)"
-        )
-        return 0
-    return seconds
+    return check_duration(name, _value(raw, name), low, high, problems)
 
 
 def _check_retries(raw: dict[str, str], problems: list[str]) -> int:
@@ -249,6 +243,7 @@ def parse_options(raw: dict[str, str]) -> Options:
     smoke_url = _value(raw, "smoke-url")
     _check_url(smoke_url, problems)
     kubeconfig_file, kubeconfig = _check_kubeconfig(raw, problems)
+    environment = _check_text(raw, "environment", "space ._/- (at most 100)", problems)
     options = Options(
         mode=mode,
         image=image,
@@ -256,24 +251,32 @@ def parse_options(raw: dict[str, str]) -> Options:
         namespace=namespace,
         deployment=deployment,
         container=container,
-        rollout_timeout=_check_duration(raw, "rollout-timeout", 1, MAX_ROLLOUT_SECONDS, problems),
         smoke_url=smoke_url,
-        smoke_retries=_check_retries(raw, problems),
-        smoke_interval=_check_duration(raw, "smoke-interval", 0, MAX_SMOKE_SECONDS, problems),
-        smoke_timeout=_check_duration(raw, "smoke-timeout", 1, 600, problems),
-        expect_version=_check_text(raw, "expect-version", "._+- (at most 128)", problems),
         kubeconfig_file=kubeconfig_file,
-        environment=_check_text(raw, "environment", "space ._/- (at most 100)", problems)
-        or namespace,
-        commit_time=_check_commit_time(raw, problems),
+        environment=environment or namespace,
         kubeconfig=kubeconfig,
         recording=recording,
-        lock_wait=_check_duration(raw, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
+        **_shared_fields(raw, problems),
         canary=parse_canary({k: _value(raw, k) for k in INPUTS_BY_NAME}, mode, problems),
     )
     if problems:
         raise InvalidInputsError(problems)
     return options
+
+
+def _shared_fields(raw: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    """The Options fields a Kubernetes deploy and a site deploy check alike."""
+    return {
+        "rollout_timeout": _check_duration(
+            raw, "rollout-timeout", 1, MAX_ROLLOUT_SECONDS, problems
+        ),
+        "smoke_retries": _check_retries(raw, problems),
+        "smoke_interval": _check_duration(raw, "smoke-interval", 0, MAX_SMOKE_SECONDS, problems),
+        "smoke_timeout": _check_duration(raw, "smoke-timeout", 1, 600, problems),
+        "expect_version": _check_text(raw, "expect-version", "._+- (at most 128)", problems),
+        "commit_time": _check_commit_time(raw, problems),
+        "lock_wait": _check_duration(raw, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
+    }
 
 
 def lead_time(commit_time: datetime | None, finished: datetime) -> timedelta | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdgen.deploy.outcome import DEPLOYED, FAILED, ROLLED_BACK, Outcome
-from cdgen.deploy.records_target import CONTROL, TOKEN, one_line
+from cdgen.deploy.records_target import CONTROL, one_line, token_problem
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
 SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
@@ -41,8 +41,9 @@ class Recording:
 def parse_recording(raw: dict[str, str], mode: str, problems: list[str]) -> Recording:
     """The recording inputs of ``raw`` (already defaulted); problems are appended."""
     token = raw.get("github-token", "")
-    if token and (not TOKEN.fullmatch(token) or len(token) > 1024):
-        problems.append("github-token: not a token (printable characters, no spaces)")
+    problem = token_problem("github-token", token, 1024)
+    if problem:
+        problems.append(problem)
     commit = raw.get("commit", "")
     if commit and not COMMIT.fullmatch(commit):
         problems.append(f"commit: {commit[:80]!r} is not a full commit SHA (40 hex digits)")

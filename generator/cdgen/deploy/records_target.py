@@ -14,6 +14,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TOKEN = re.compile(r"[\x21-\x7e]*")
 
 
+def token_problem(name: str, value: str, limit: int) -> str:
+    """What is wrong with the token input ``name`` ('' when nothing, or when none is given)."""
+    if value and (not TOKEN.fullmatch(value) or len(value) > limit):
+        return f"{name}: not a token (printable characters, no spaces)"
+    return ""
+
+
 def one_line(text: str) -> str:
     """Control characters (newlines too) become spaces: GitHub shows one line."""
     return " ".join(CONTROL.sub(" ", text).split())

@@ -8,12 +8,7 @@ was tried and what is known to be live.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-
-from cdgen.deploy.cancel import Cancelled, signal_name
+from cdgen.deploy.cancel import signal_name
 from cdgen.deploy.console import Console
 from cdgen.deploy.kubectl import (
     CommandResult,
@@ -24,20 +19,11 @@ from cdgen.deploy.kubectl import (
     status_command,
 )
 from cdgen.deploy.options import Options
-from cdgen.deploy.outcome import FAILED, ROLLED_BACK, Outcome, Phase
+from cdgen.deploy.outcome import FAILED, ROLLED_BACK, Outcome
+from cdgen.deploy.phases import Phases, describe
 
 
-@dataclass
-class PhaseRecord:
-    ok: bool = False
-    detail: str = ""
-
-
-def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
-class Recovery:
+class Recovery(Phases):
     options: Options
     kubectl: Kubectl
     console: Console
@@ -48,22 +34,6 @@ class Recovery:
     recovering: bool
     undo_issued: bool
     undo_checked: bool = False
-
-    @contextmanager
-    def _phase(self, name: str) -> Iterator[PhaseRecord]:
-        """Record the phase whatever happens in it, so the summary's table is never empty."""
-        record = PhaseRecord()
-        started = time.monotonic()
-        try:
-            yield record
-        except BaseException as error:
-            record.ok = False
-            stopped = isinstance(error, (Cancelled, KeyboardInterrupt))
-            record.detail = "interrupted" if stopped else f"error: {describe(error)}"
-            raise
-        finally:
-            elapsed = time.monotonic() - started
-            self.outcome.phases.append(Phase(name, elapsed, record.ok, record.detail))
 
     def _show(self, result: CommandResult) -> None:
         self.console.external(result.output)

@@ -20,11 +20,11 @@ from cdgen.deploy.cancel import Cancelled
 from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
 from cdgen.deploy.outcome import SKIPPED, SUCCESS, Outcome
+from cdgen.deploy.phases import PhaseRecord
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import PhaseRecord
 from cdgen.deploy.site.provider import Deployment, Provider, ProviderError
 from cdgen.deploy.site.recovery import SiteRecovery
-from cdgen.deploy.smoke import Probe, SmokeAttempt, SmokeCheck, probe_url, run_smoke
+from cdgen.deploy.smoke import Probe, probe_url
 
 
 class SiteEngine(SiteRecovery):
@@ -184,26 +184,12 @@ class SiteEngine(SiteRecovery):
         )
         return False
 
-    def _open_record(self, what: str) -> None:
-        """The GitHub deployment record, named after the deployment it is about: opened just
-        before a switch, or just after an upload (whose name only the upload tells)."""
-        if self.records is None:
-            return
-        with self._phase("Open the deployment record") as phase:
-            mode = self.options.mode
-            verb = "deploy of" if mode == "deploy" else "rollback to"
-            # A rollback's record is task rollback: it ran no tests, and passed nothing on.
-            self.outcome.deployment_id = self.records.open(what, f"cdgen {verb} {what}", mode)
-            phase.ok = True  # bookkeeping: a record that cannot be written is a warning
-            found = self.outcome.deployment_id
-            phase.detail = f"deployment {found}" if found else "not recorded (see the warning)"
-
     # --- the change ----------------------------------------------------------------------
 
     def _deploy(self) -> bool:
         image = self.options.image
         if image:  # Vercel: a deployment made before, tested again or promoted
-            self._open_record(image)
+            self._open_record_of(image)
             self.new = Deployment(image, image)
             if not self.provider.switchable:
                 return True  # no domain serves it: only the smoke test is left
@@ -218,12 +204,12 @@ class SiteEngine(SiteRecovery):
             phase.ok, phase.detail = True, self.new.ident
         self.outcome.image = self.new.ident
         self._record_url(self.new.url)
-        self._open_record(self.new.ident)
+        self._open_record_of(self.new.ident)  # after the upload: only it tells the name
         return self._took(self.new.ident, "the new deployment")
 
     def _rollback(self) -> bool:
         image = self.options.image
-        self._open_record(image)
+        self._open_record_of(image)
         if self.previous is not None and self.previous.is_named(image):
             self.new = self.previous
             return True  # already served: only the smoke test is left
@@ -275,28 +261,9 @@ class SiteEngine(SiteRecovery):
             return True
         site = options.site
         headers = (("x-vercel-protection-bypass", site.bypass),) if site and site.bypass else ()
-        check = SmokeCheck(
-            url,
-            options.smoke_retries,
-            options.smoke_interval,
-            options.smoke_timeout,
-            options.expect_version,
-            headers,
-        )
-        with self._phase("Smoke test") as phase:
-            with self.console.group(f"Smoke test {url}"):
-                attempts = run_smoke(check, self._record_attempt, self.probe, self.sleep)
-            phase.ok, phase.detail = attempts[-1].ok, attempts[-1].detail
-        if not phase.ok:
-            self.outcome.reason = (
-                f"the smoke test failed {len(attempts)} time(s): {attempts[-1].detail}"
-            )
+        attempts = self._run_smoke(url, headers)
+        last = attempts[-1]
+        if not last.ok:
+            self.outcome.reason = f"the smoke test failed {len(attempts)} time(s): {last.detail}"
             self.console.error(self.outcome.reason, "Smoke test failed")
-        return phase.ok
-
-    def _record_attempt(self, attempt: SmokeAttempt) -> None:
-        self.outcome.smoke.append((attempt.number, attempt.ok, attempt.detail, attempt.seconds))
-        verdict = "pass" if attempt.ok else "fail"
-        self.console.info(
-            f"attempt {attempt.number}: {verdict}: {attempt.detail} ({attempt.seconds:.2f}s)"
-        )
+        return last.ok

@@ -7,20 +7,15 @@ import re
 from collections.abc import Mapping
 
 from cdgen.deploy.options import (
-    MAX_LOCK_WAIT_SECONDS,
-    MAX_ROLLOUT_SECONDS,
-    MAX_SMOKE_SECONDS,
     InvalidInputsError,
     Options,
-    _check_commit_time,
-    _check_duration,
-    _check_retries,
     _check_text,
+    _shared_fields,
     _url_problem,
     _value,
 )
 from cdgen.deploy.recording import Recording
-from cdgen.deploy.records_target import TOKEN
+from cdgen.deploy.records_target import token_problem
 from cdgen.deploy.site.clis import CLI_PINS
 from cdgen.deploy.site.target import CLOUDFLARE_PAGES, VERCEL, SiteOptions
 
@@ -84,19 +79,11 @@ def parse_site_options(
         namespace="",
         deployment="",
         container="",
-        rollout_timeout=_check_duration(
-            values, "rollout-timeout", 1, MAX_ROLLOUT_SECONDS, problems
-        ),
         smoke_url=smoke_url,
-        smoke_retries=_check_retries(values, problems),
-        smoke_interval=_check_duration(values, "smoke-interval", 0, MAX_SMOKE_SECONDS, problems),
-        smoke_timeout=_check_duration(values, "smoke-timeout", 1, 600, problems),
-        expect_version=_check_text(values, "expect-version", "._+- (at most 128)", problems),
         kubeconfig_file="",
         environment=environment,
-        commit_time=_check_commit_time(values, problems),
         recording=recording,
-        lock_wait=_check_duration(values, "lock-wait", 0, MAX_LOCK_WAIT_SECONDS, problems),
+        **_shared_fields(values, problems),
         site=site,
     )
     if problems:
@@ -130,8 +117,9 @@ def _site(values: dict[str, str], target: str, mode: str, problems: list[str]) -
     if not token and mode != "record":
         problems.append(f"site-token: required with target {target} (the API token)")
     for name in ("site-token", "site-bypass"):
-        if values.get(name) and (not TOKEN.fullmatch(values[name]) or len(values[name]) > 4096):
-            problems.append(f"{name}: not a token (printable characters, no spaces)")
+        problem = token_problem(name, values.get(name, ""), 4096)
+        if problem:
+            problems.append(problem)
     production = _value(values, "site-production")
     if production not in ("true", "false"):
         problems.append(f"site-production: {production[:20]!r} is not 'true' or 'false'")

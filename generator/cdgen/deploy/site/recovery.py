@@ -4,21 +4,19 @@ exception, a cancellation and the closing of the deployment record lead to."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from cdgen.deploy.cancel import Cancelled, signal_name
 from cdgen.deploy.console import Console
 from cdgen.deploy.options import Options
-from cdgen.deploy.outcome import FAILED, ROLLED_BACK, SUCCESS, Outcome, Phase
+from cdgen.deploy.outcome import FAILED, ROLLED_BACK, SUCCESS, Outcome
+from cdgen.deploy.phases import Phases, describe
 from cdgen.deploy.recording import closing
 from cdgen.deploy.records import Records
-from cdgen.deploy.recovery import PhaseRecord, describe
 from cdgen.deploy.site.provider import Deployment, Provider, ProviderError
 
 
-class SiteRecovery:
+class SiteRecovery(Phases):
     options: Options
     provider: Provider
     console: Console
@@ -29,22 +27,6 @@ class SiteRecovery:
     new: Deployment | None
     changed: bool | None
     recovering: bool
-
-    @contextmanager
-    def _phase(self, name: str) -> Iterator[PhaseRecord]:
-        record = PhaseRecord()
-        started = time.monotonic()
-        try:
-            yield record
-        except BaseException as error:
-            record.ok = False
-            stopped = isinstance(error, (Cancelled, KeyboardInterrupt))
-            record.detail = "interrupted" if stopped else f"error: {describe(error)}"
-            raise
-        finally:
-            self.outcome.phases.append(
-                Phase(name, time.monotonic() - started, record.ok, record.detail)
-            )
 
     # --- the way back --------------------------------------------------------------------
 
